@@ -1,0 +1,65 @@
+"""Accounts API: create users (admins), read a user (personal data only to the entitled),
+create API keys, accept the upload terms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from safeharbor.accounts.permissions import Perm, require
+from safeharbor.accounts.service import user_view
+from safeharbor.api import Caller, ClientIP, Svc
+from safeharbor.errors import Forbidden
+from safeharbor.screening.service import UPLOAD_WARNING
+
+router = APIRouter(prefix="/api/users", tags=["accounts"])
+
+
+class NewUser(BaseModel):
+    name: str
+    role: str
+    email: str | None = None
+    phone: str | None = None
+    real_name: str | None = None
+    password: str | None = None
+
+
+@router.post("", status_code=201)
+def create_user(body: NewUser, svc: Svc, caller: Caller, ip: ClientIP) -> dict[str, Any]:
+    require(caller, Perm.MANAGE_USERS)
+    user = svc.accounts.create_user(**body.model_dump(), ip=ip, actor=caller)
+    return user_view(user, caller)
+
+
+@router.get("/me")
+def me(caller: Caller) -> dict[str, Any]:
+    return user_view(caller, caller)
+
+
+@router.get("/{name}")
+def get_user(name: str, svc: Svc, caller: Caller) -> dict[str, Any]:
+    return user_view(svc.accounts.get(name), caller)
+
+
+@router.post("/{name}/keys", status_code=201)
+def create_key(name: str, svc: Svc, caller: Caller) -> dict[str, str]:
+    user = svc.accounts.get(name)
+    if user.id != caller.id:
+        require(caller, Perm.MANAGE_USERS)
+    return {"api_key": svc.accounts.create_api_key(user)}
+
+
+@router.get("/me/terms")
+def terms(svc: Svc, caller: Caller) -> dict[str, Any]:
+    version = svc.platform.settings.terms_version
+    return {"version": version, "text": UPLOAD_WARNING, "accepted": caller.terms_version == version}
+
+
+@router.post("/me/terms")
+def accept_terms(svc: Svc, caller: Caller, ip: ClientIP) -> dict[str, Any]:
+    if caller.role == "authority":
+        raise Forbidden("authority accounts do not upload")
+    svc.accounts.accept_terms(caller, svc.platform.settings.terms_version, ip)
+    return {"version": caller.terms_version, "accepted": True}

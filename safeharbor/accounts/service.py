@@ -1,0 +1,179 @@
+"""Creating accounts and keys, authenticating API calls, recording terms acceptance."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safeharbor.accounts.models import ApiKey, Role, TermsAcceptance, User
+from safeharbor.accounts.permissions import Perm, has
+from safeharbor.audit import service as audit
+from safeharbor.clock import Clock
+from safeharbor.errors import Conflict, InvalidInput, NotFound, Unauthorized
+
+# Letters (any script), digits, and a few separators: no markup, no control characters,
+# so a name is safe wherever it is shown and cannot pose as another.
+_NAME_RE = re.compile(r"^[\w][\w .@+\-]{0,63}$", re.UNICODE)
+_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{5,40}$")
+
+_hasher = PasswordHasher()
+
+
+def validate_name(name: str) -> str:
+    name = name.strip()
+    if not _NAME_RE.match(name):
+        raise InvalidInput(
+            f"invalid user name {name!r}: use 1-64 letters, digits, spaces or . @ + - _ "
+            "(no markup or control characters)"
+        )
+    return name
+
+
+@dataclass
+class AccountService:
+    session: Session
+    clock: Clock
+
+    def create_user(
+        self,
+        name: str,
+        role: str,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        real_name: str | None = None,
+        password: str | None = None,
+        ip: str | None = None,
+        actor: User | None = None,
+    ) -> User:
+        name = validate_name(name)
+        try:
+            role_v = Role(role)
+        except ValueError:
+            roles = ", ".join(r.value for r in Role)
+            raise InvalidInput(f"unknown role {role!r}: choose one of {roles}") from None
+        if email is not None and not _EMAIL_RE.match(email):
+            raise InvalidInput(f"invalid email address {email!r}")
+        if phone is not None and not _PHONE_RE.match(phone):
+            raise InvalidInput(f"invalid phone number {phone!r}")
+        if real_name is not None and ("<" in real_name or ">" in real_name):
+            raise InvalidInput("real name may not contain markup")
+        if self.session.scalar(select(User).where(User.name == name)):
+            raise Conflict(f"user {name!r} already exists")
+        user = User(
+            name=name,
+            role=role_v.value,
+            email=email,
+            phone=phone,
+            real_name=real_name,
+            registration_ip=ip,
+            password_hash=_hasher.hash(password) if password else None,
+            created_at=self.clock.now(),
+        )
+        self.session.add(user)
+        self.session.flush()
+        audit.append(
+            self.session,
+            at=user.created_at,
+            action="user.create",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=actor.id if actor else None,
+            actor_ip=ip,
+            payload={"name": user.name, "role": user.role},
+        )
+        return user
+
+    def get(self, name_or_id: str | int) -> User:
+        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+            user = self.session.get(User, int(name_or_id))
+            if user is None:
+                user = self.session.scalar(select(User).where(User.name == str(name_or_id)))
+        else:
+            user = self.session.scalar(select(User).where(User.name == name_or_id))
+        if user is None:
+            raise NotFound(f"no user {name_or_id!r}")
+        return user
+
+    def get_or_create(self, name: str, role: str, actor: User | None = None) -> User:
+        name = validate_name(name)
+        existing = self.session.scalar(select(User).where(User.name == name))
+        return existing or self.create_user(name, role, actor=actor)
+
+    def create_api_key(self, user: User, label: str | None = None) -> str:
+        key = "shk_" + secrets.token_urlsafe(32)
+        self.session.add(
+            ApiKey(
+                user_id=user.id,
+                key_hash=_key_hash(key),
+                prefix=key[:10],
+                label=label,
+                created_at=self.clock.now(),
+            )
+        )
+        self.session.flush()
+        return key
+
+    def authenticate(self, key: str) -> User:
+        row = self.session.scalar(select(ApiKey).where(ApiKey.key_hash == _key_hash(key)))
+        if row is None or row.revoked_at is not None:
+            raise Unauthorized("invalid or revoked API key")
+        if row.user.status != "active":
+            raise Unauthorized(f"account '{row.user.name}' is {row.user.status}")
+        return row.user
+
+    def accept_terms(self, user: User, version: str, ip: str | None) -> bool:
+        """Record acceptance once per terms version; returns True if newly accepted."""
+        if user.terms_version == version:
+            return False
+        now = self.clock.now()
+        user.terms_version = version
+        user.terms_accepted_at = now
+        self.session.add(TermsAcceptance(user_id=user.id, version=version, accepted_at=now, ip=ip))
+        audit.append(
+            self.session,
+            at=now,
+            action="terms.accept",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=user.id,
+            actor_ip=ip,
+            payload={"version": version},
+        )
+        return True
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def user_view(user: User, viewer: User | None) -> dict[str, Any]:
+    """A user as ``viewer`` may see them: personal data only for the user themself and
+    platform staff (reviewers, admins); everyone else sees the public part."""
+    out: dict[str, Any] = {
+        "id": user.id,
+        "name": user.name,
+        "role": user.role,
+        "status": user.status,
+        "created_at": user.created_at.isoformat(),
+    }
+    if viewer is not None and (viewer.id == user.id or has(viewer, Perm.VIEW_PERSONAL_DATA)):
+        out.update(
+            real_name=user.real_name,
+            email=user.email,
+            phone=user.phone,
+            registration_ip=user.registration_ip,
+            terms_version=user.terms_version,
+            terms_accepted_at=user.terms_accepted_at.isoformat()
+            if user.terms_accepted_at
+            else None,
+        )
+    return out

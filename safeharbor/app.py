@@ -1,0 +1,50 @@
+"""The FastAPI application: API routers of every domain, and the service's pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from safeharbor import __version__
+from safeharbor.accounts.routes import router as accounts_router
+from safeharbor.errors import SafeharborError
+from safeharbor.platform import Platform
+from safeharbor.registry.routes import router as registry_router
+from safeharbor.screening.routes import router as screening_router
+
+_INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>safeharbor</title></head><body><main>
+<h1>safeharbor</h1>
+<p>Copyright protection for this platform: rights registry, upload screening.</p>
+<ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
+<li><a href="/healthz">Service health</a></li></ul>
+</main></body></html>"""
+
+
+def create_app(platform: Platform | None = None) -> FastAPI:
+    platform = platform or Platform.open()
+    app = FastAPI(
+        title="safeharbor",
+        version=__version__,
+        description="Rights registry and upload screening for an online platform.",
+    )
+    app.state.platform = platform
+
+    @app.exception_handler(SafeharborError)
+    async def _domain_error(_request: Request, exc: SafeharborError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> str:
+        return _INDEX
+
+    @app.get("/healthz", tags=["service"])
+    def health() -> dict[str, object]:
+        with platform.unit() as svc:
+            platform.index.refresh(svc.session)
+        return {"status": "ok", "version": __version__, "references": platform.index.size()}
+
+    app.include_router(accounts_router)
+    app.include_router(registry_router)
+    app.include_router(screening_router)
+    return app

@@ -1,0 +1,752 @@
+"""The ``safeharbor`` command. Thin: it parses, calls services, prints.
+
+Whoever can run this command can read the data folder, so the CLI acts as the platform's
+operator (the ``admin`` account made at ``init``) unless a command names another user.
+Exit status is 0 on success, non-zero with a one-line reason on standard error on failure;
+``--json`` output goes to standard output and progress bars only to a terminal's stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from safeharbor.accounts.models import User
+from safeharbor.accounts.service import user_view
+from safeharbor.audit.service import history, record_view
+from safeharbor.errors import InvalidInput, SafeharborError
+from safeharbor.naming import display_name
+from safeharbor.platform import Platform, Services
+from safeharbor.registry.service import ProofInput, work_view
+from safeharbor.screening.service import UPLOAD_WARNING, content_view
+
+app = typer.Typer(
+    help="safeharbor: copyright protection for online platforms.", no_args_is_help=True
+)
+users_app = typer.Typer(help="Accounts and API keys.", no_args_is_help=True)
+works_app = typer.Typer(
+    help="The copyright database: works and their review.", no_args_is_help=True
+)
+licences_app = typer.Typer(help="Licences granted by rights holders.", no_args_is_help=True)
+priority_app = typer.Typer(
+    help="Priority lists: authority notices, release windows.", no_args_is_help=True
+)
+content_app = typer.Typer(
+    help="Uploaded content: state, history, promotion, review.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
+app.add_typer(works_app, name="works")
+app.add_typer(licences_app, name="licences")
+app.add_typer(priority_app, name="priority")
+app.add_typer(content_app, name="content")
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+_state: dict[str, Any] = {}
+T = TypeVar("T")
+
+OPERATOR = "admin"
+
+
+@app.callback()
+def _root(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home", envvar="SAFEHARBOR_HOME", help="Data folder (created on first use)."
+        ),
+    ] = None,
+) -> None:
+    _state["home"] = home
+
+
+def _platform() -> Platform:
+    if "platform" not in _state:
+        platform = Platform.open(_state.get("home"))
+        with platform.unit() as svc:
+            ensure_operator(svc)
+        _state["platform"] = platform
+    platform: Platform = _state["platform"]
+    return platform
+
+
+def ensure_operator(svc: Services) -> tuple[User, str | None]:
+    """The operator account, made on first use; returns (user, new API key or None)."""
+    from sqlalchemy import select
+
+    existing = svc.session.scalar(select(User).where(User.name == OPERATOR))
+    if existing is not None:
+        return existing, None
+    user = svc.accounts.create_user(OPERATOR, "admin")
+    key = svc.accounts.create_api_key(user, label="created at init")
+    key_file = svc.platform.settings.home / "admin-api-key"
+    key_file.write_text(key + "\n")
+    os.chmod(key_file, 0o600)
+    return user, key
+
+
+def _run(fn: Callable[[Services], T]) -> T:
+    """Run ``fn`` in one transaction; turn domain errors into a one-line message."""
+    try:
+        with _platform().unit() as svc:
+            return fn(svc)
+    except SafeharborError as exc:
+        _fail(exc.message)
+    raise AssertionError("unreachable")
+
+
+def _fail(message: str) -> None:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _operator(svc: Services, name: str | None = None) -> User:
+    return svc.accounts.get(name or OPERATOR)
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"invalid date {value!r}: use YYYY-MM-DD or an ISO 8601 time")
+        raise
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+        transient=True,
+    )
+
+
+def _expand(paths: list[Path]) -> Iterator[Path]:
+    for p in paths:
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                for f in sorted(files):
+                    if not f.startswith("."):
+                        yield Path(root) / f
+        elif p.exists():
+            yield p
+        else:
+            _fail(f"{display_name(p)}: no such file or folder")
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON objects, one per line.")]
+
+
+# -- service -------------------------------------------------------------------------------
+
+
+@app.command()
+def init() -> None:
+    """Create the data folder and database, and the operator account with its API key."""
+    platform = Platform.open(_state.get("home"))
+    with platform.unit() as svc:
+        _, key = ensure_operator(svc)
+    out.print(f"safeharbor data folder: {platform.settings.home}")
+    if key:
+        out.print(f"operator API key (also in {platform.settings.home / 'admin-api-key'}): {key}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the service: REST API (docs at /docs) and web pages."""
+    import uvicorn
+
+    from safeharbor.app import create_app
+
+    platform = _platform()
+    key_file = platform.settings.home / "admin-api-key"
+    h = host or platform.settings.host
+    p = port or platform.settings.port
+    err.print(f"safeharbor on http://{h}:{p}  (API docs: http://{h}:{p}/docs)")
+    if key_file.exists():
+        err.print(f"operator API key: {key_file}")
+    uvicorn.run(create_app(platform), host=h, port=p, log_level="info")
+
+
+# -- users -----------------------------------------------------------------------------------
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="holder, uploader, reviewer, admin or authority")],
+    email: Annotated[str | None, typer.Option()] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    real_name: Annotated[str | None, typer.Option("--real-name")] = None,
+    key: Annotated[bool, typer.Option("--key", help="Also create an API key.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an account."""
+
+    def do(svc: Services) -> dict[str, Any]:
+        op = _operator(svc)
+        user = svc.accounts.create_user(
+            name, role, email=email, phone=phone, real_name=real_name, actor=op
+        )
+        view = user_view(user, op)
+        if key:
+            view["api_key"] = svc.accounts.create_api_key(user)
+        return view
+
+    view = _run(do)
+    if as_json:
+        _emit(view)
+    else:
+        out.print(f"user {view['id']} {view['name']} ({view['role']})")
+        if key:
+            out.print(f"API key (shown once): {view['api_key']}")
+
+
+@users_app.command("key")
+def users_key(name: str, label: Annotated[str | None, typer.Option()] = None) -> None:
+    """Create an API key for a user (shown once)."""
+    key = _run(lambda svc: svc.accounts.create_api_key(svc.accounts.get(name), label))
+    out.print(key)
+
+
+@users_app.command("list")
+def users_list(as_json: JsonOpt = False) -> None:
+    """List accounts."""
+    from sqlalchemy import select
+
+    rows = _run(
+        lambda svc: [
+            user_view(u, _operator(svc))
+            for u in svc.session.scalars(select(User).order_by(User.id))
+        ]
+    )
+    if as_json:
+        for r in rows:
+            _emit(r)
+        return
+    table = Table("id", "name", "role", "status", "email")
+    for r in rows:
+        table.add_row(str(r["id"]), r["name"], r["role"], r["status"], r.get("email") or "")
+    out.print(table)
+
+
+# -- works -----------------------------------------------------------------------------------
+
+
+@works_app.command("add")
+def works_add(
+    paths: Annotated[list[Path], typer.Argument(help="Files, or folders to register whole.")],
+    holder: Annotated[str, typer.Option(help="The rights holder (created if new).")],
+    title: Annotated[str | None, typer.Option(help="Title (default: the file's name).")] = None,
+    work_type: Annotated[
+        str | None, typer.Option("--type", help="film, tv, music, image, literary, software, other")
+    ] = None,
+    certificate: Annotated[
+        str | None, typer.Option(help="Copyright registration certificate number.")
+    ] = None,
+    statement: Annotated[str | None, typer.Option(help="Ownership statement.")] = None,
+    proof: Annotated[
+        list[Path] | None, typer.Option(help="Ownership document (repeatable).")
+    ] = None,
+    approve: Annotated[bool, typer.Option(help="Approve at once (administrator).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register files as reference works of a rights holder."""
+    files = list(_expand(paths))
+    if not files:
+        _fail("no files to register")
+    platform = _platform()
+    failures = 0
+    with _progress() as progress:
+        task = progress.add_task("registering", total=len(files))
+        for path in files:
+            try:
+                with platform.unit() as svc:
+                    view = _register_one(
+                        svc, path, holder, title, work_type, certificate, statement, proof, approve
+                    )
+            except SafeharborError as exc:
+                failures += 1
+                err.print(f"error: {display_name(path)}: {exc.message}", markup=False)
+                if as_json:
+                    _emit({"path": display_name(path), "error": exc.message})
+            else:
+                if as_json:
+                    _emit(view)
+                else:
+                    progress.console.print(
+                        f"work {view['id']} '{view['title']}' {view['status']}"
+                        + (
+                            f" (conflicts with {view['conflicts_with']})"
+                            if view["conflicts_with"]
+                            else ""
+                        ),
+                        markup=False,
+                    )
+            progress.advance(task)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _register_one(
+    svc: Services,
+    path: Path,
+    holder_name: str,
+    title: str | None,
+    work_type: str | None,
+    certificate: str | None,
+    statement: str | None,
+    proof: list[Path] | None,
+    approve: bool,
+) -> dict[str, Any]:
+    op = _operator(svc)
+    holder = svc.accounts.get_or_create(holder_name, "holder", actor=op)
+    proofs = [ProofInput("document", p) for p in proof or []]
+    if statement:
+        proofs.append(ProofInput("statement", note=statement))
+    if certificate:
+        proofs.append(ProofInput("certificate", note=certificate))
+    reg = svc.registry.register(
+        holder,
+        path,
+        title=title,
+        work_type=work_type,
+        certificate_number=certificate,
+        statement=statement,
+        proofs=proofs,
+        actor=op,
+    )
+    if approve and not reg.conflicts:
+        svc.registry.review(reg.work.id, "approve", op, note="approved at registration")
+    view = work_view(reg.work)
+    view["path"] = display_name(path)
+    view["conflicts_with"] = [c.other_work_id for c in reg.conflicts]
+    return view
+
+
+@works_app.command("list")
+def works_list(
+    status: Annotated[str | None, typer.Option(help="Only works in this status.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List registered works."""
+    rows = _run(lambda svc: [work_view(w) for w in svc.registry.list_works(_operator(svc), status)])
+    if as_json:
+        for r in rows:
+            _emit(r)
+        return
+    table = Table("id", "title", "type", "holder", "status")
+    for r in rows:
+        table.add_row(str(r["id"]), r["title"], r["work_type"], str(r["holder_id"]), r["status"])
+    out.print(table)
+
+
+@works_app.command("show")
+def works_show(work_id: int, as_json: JsonOpt = False) -> None:
+    """A work, its proofs, licences and history."""
+
+    def do(svc: Services) -> dict[str, Any]:
+        view = work_view(svc.registry.get(work_id))
+        view["licences"] = [
+            {
+                "id": lic.id,
+                "licensee_id": lic.licensee_id,
+                "starts_at": lic.starts_at.isoformat(),
+                "ends_at": lic.ends_at.isoformat() if lic.ends_at else None,
+                "revoked": lic.revoked_at is not None,
+            }
+            for lic in svc.registry.licences(work_id)
+        ]
+        view["history"] = [record_view(r) for r in history(svc.session, "work", work_id)]
+        return view
+
+    view = _run(do)
+    if as_json:
+        _emit(view)
+        return
+    out.print(f"work {view['id']}: {view['title']} [{view['status']}] ({view['work_type']})")
+    for h in view["history"]:
+        out.print(f"  {h['at']}  {h['action']}", markup=False)
+
+
+@works_app.command("review")
+def works_review(
+    work_id: int,
+    action: Annotated[str, typer.Argument(help="approve, reject or request-info")],
+    note: Annotated[str | None, typer.Option(help="Reason, or what is needed.")] = None,
+    reviewer: Annotated[
+        str | None, typer.Option(help="Reviewer account (default: operator).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Decide on a work's ownership claim."""
+    view = _run(
+        lambda svc: work_view(
+            svc.registry.review(work_id, action.replace("-", "_"), _operator(svc, reviewer), note)
+        )
+    )
+    if as_json:
+        _emit(view)
+    else:
+        out.print(f"work {view['id']} is now {view['status']}")
+
+
+@works_app.command("conflicts")
+def works_conflicts(as_json: JsonOpt = False) -> None:
+    """Open ownership conflicts: two holders claiming the same content."""
+    rows = _run(
+        lambda svc: [
+            {
+                "id": c.id,
+                "work_id": c.work_id,
+                "other_work_id": c.other_work_id,
+                "signal": c.signal,
+                "score": c.score,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in svc.registry.conflicts()
+        ]
+    )
+    if as_json:
+        for r in rows:
+            _emit(r)
+        return
+    table = Table("id", "work", "other work", "signal", "score")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["work_id"]),
+            str(r["other_work_id"]),
+            r["signal"],
+            f"{r['score']:.2f}",
+        )
+    out.print(table)
+
+
+# -- licences and priority lists -------------------------------------------------------------
+
+
+@licences_app.command("grant")
+def licences_grant(
+    work_id: int,
+    to: Annotated[str | None, typer.Option("--to", help="Licensee (default: everyone).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Start date (default: now).")] = None,
+    until: Annotated[str | None, typer.Option(help="End date (default: open-ended).")] = None,
+    terms: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Grant a licence for a work."""
+
+    def do(svc: Services) -> dict[str, Any]:
+        work = svc.registry.get(work_id)
+        holder = svc.accounts.get(work.holder_id)
+        licensee = svc.accounts.get(to) if to else None
+        lic = svc.registry.grant_licence(
+            work_id,
+            holder,
+            licensee=licensee,
+            starts_at=_parse_date(start),
+            ends_at=_parse_date(until),
+            terms=terms,
+        )
+        return {"id": lic.id, "work_id": work_id, "licensee": to or "*"}
+
+    view = _run(do)
+    if as_json:
+        _emit(view)
+    else:
+        out.print(f"licence {view['id']} for work {work_id} to {view['licensee']}")
+
+
+@licences_app.command("revoke")
+def licences_revoke(licence_id: int) -> None:
+    """Revoke a licence."""
+    _run(lambda svc: svc.registry.revoke_licence(licence_id, _operator(svc)))
+    out.print(f"licence {licence_id} revoked")
+
+
+@priority_app.command("add")
+def priority_add(
+    work_id: int,
+    list_name: Annotated[str, typer.Option("--list", help="authority or release_window")],
+    start: Annotated[str | None, typer.Option("--from", help="Window start.")] = None,
+    until: Annotated[str | None, typer.Option(help="Window end.")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="The authority notice, e.g. its number.")
+    ] = None,
+    note: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put a work on a priority list."""
+
+    def do(svc: Services) -> dict[str, Any]:
+        e = svc.registry.add_priority(
+            work_id,
+            list_name,
+            _operator(svc),
+            starts_at=_parse_date(start),
+            ends_at=_parse_date(until),
+            source=source,
+            note=note,
+        )
+        return {"id": e.id, "work_id": work_id, "list": e.list_name}
+
+    view = _run(do)
+    if as_json:
+        _emit(view)
+    else:
+        out.print(f"priority entry {view['id']}: work {work_id} on {view['list']}")
+
+
+@priority_app.command("list")
+def priority_list(as_json: JsonOpt = False) -> None:
+    """Priority entries in force."""
+    rows = _run(
+        lambda svc: [
+            {
+                "id": e.id,
+                "work_id": e.work_id,
+                "list": e.list_name,
+                "source": e.source,
+                "starts_at": e.starts_at.isoformat(),
+                "ends_at": e.ends_at.isoformat() if e.ends_at else None,
+            }
+            for e in svc.registry.priority_entries()
+        ]
+    )
+    if as_json:
+        for r in rows:
+            _emit(r)
+        return
+    table = Table("id", "work", "list", "source", "from", "until")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["work_id"]),
+            r["list"],
+            r["source"] or "",
+            r["starts_at"],
+            r["ends_at"] or "",
+        )
+    out.print(table)
+
+
+@priority_app.command("remove")
+def priority_remove(entry_id: int) -> None:
+    """Take an entry off its priority list."""
+    _run(lambda svc: svc.registry.remove_priority(entry_id, _operator(svc)))
+    out.print(f"priority entry {entry_id} removed")
+
+
+# -- screening -------------------------------------------------------------------------------
+
+
+@app.command()
+def scan(paths: list[Path], as_json: JsonOpt = False) -> None:
+    """Screen files exactly as uploads would be screened, without storing them."""
+    files = list(_expand(paths))
+    platform = _platform()
+    failures = 0
+    with _progress() as progress:
+        task = progress.add_task("screening", total=len(files))
+        for path in files:
+            try:
+                with platform.unit() as svc:
+                    res = svc.screening.screen_file(path, uploader=None)
+                view = res.view()
+                row = {
+                    "path": display_name(path),
+                    "sha256": view["sha256"],
+                    "modality": view["modality"],
+                    "decision": view["decision"],
+                    "reason": view["reason"],
+                    "matches": view["matches"],
+                    "risk_score": view["risk_score"],
+                    "notes": view["notes"],
+                    "elapsed_ms": view["elapsed_ms"],
+                }
+            except (SafeharborError, OSError) as exc:
+                failures += 1
+                message = exc.message if isinstance(exc, SafeharborError) else str(exc)
+                row = {"path": display_name(path), "decision": "error", "error": message}
+                err.print(f"error: {display_name(path)}: {message}", markup=False)
+            if as_json:
+                _emit(row)
+            elif row["decision"] != "error":
+                best = row["matches"][0] if row["matches"] else None
+                desc = (
+                    f" -> work {best['work_id']} '{best['title']}'"
+                    f" ({best['score']:.2f}, {best['signal']})"
+                    if best
+                    else ""
+                )
+                progress.console.print(f"{row['path']}: {row['decision']}{desc}", markup=False)
+            progress.advance(task)
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def upload(
+    path: Path,
+    user: Annotated[str, typer.Option(help="The uploader's account.")],
+    ip: Annotated[str | None, typer.Option(help="The uploader's IP address.")] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Upload a file as a user: stored, screened and recorded."""
+    if not path.is_file():
+        _fail(f"{display_name(path)}: no such file")
+
+    def do(svc: Services) -> dict[str, Any]:
+        uploader = svc.accounts.get(user)
+        if uploader.terms_version != svc.platform.settings.terms_version:
+            # The operator uploads on the user's behalf: the warning is shown here and the
+            # acceptance recorded, as the web form does on the first upload.
+            err.print(f"notice: {UPLOAD_WARNING}", markup=False)
+            svc.accounts.accept_terms(uploader, svc.platform.settings.terms_version, ip)
+        content, res = svc.screening.upload(uploader, path, title=title, ip=ip, client="cli")
+        view = content_view(content, base_url=svc.platform.settings.public_url)
+        view["matches"] = res.view()["matches"]
+        view["notes"] = res.notes
+        return view
+
+    view = _run(do)
+    if as_json:
+        _emit(
+            {
+                k: view[k]
+                for k in (
+                    "content_id",
+                    "url",
+                    "sha256",
+                    "modality",
+                    "decision",
+                    "state",
+                    "reason",
+                    "next_step",
+                    "matches",
+                    "risk_score",
+                    "notes",
+                )
+            }
+        )
+    else:
+        out.print(f"{view['content_id']}: {view['decision']} ({view['state']})", markup=False)
+        out.print(view["reason"], markup=False)
+        if view["next_step"]:
+            out.print(f"next: {view['next_step']}", markup=False)
+
+
+@content_app.command("show")
+def content_show(content_id: str, as_json: JsonOpt = False) -> None:
+    """A content's state and history."""
+
+    def do(svc: Services) -> dict[str, Any]:
+        c = svc.screening.get(content_id)
+        view = content_view(c)
+        view["history"] = [record_view(r) for r in history(svc.session, "content", c.public_id)]
+        return view
+
+    view = _run(do)
+    if as_json:
+        _emit(view)
+        return
+    out.print(f"{view['content_id']} {view['title']}: {view['state']}", markup=False)
+    out.print(view["reason"], markup=False)
+    for h in view["history"]:
+        out.print(f"  {h['at']}  {h['action']}  {h['payload'].get('decision', '')}", markup=False)
+
+
+@content_app.command("promote")
+def content_promote(
+    content_id: str,
+    kind: Annotated[str, typer.Option(help="feature, recommend, rank, chart, ads or paid")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-screen strictly before featuring, ranking or monetising an upload."""
+
+    def do(svc: Services) -> dict[str, Any]:
+        c, res, promoted = svc.screening.promote(content_id, kind, _operator(svc))
+        return {**content_view(c), "promoted": promoted, "screen": res.view()}
+
+    view = _run(do)
+    if as_json:
+        _emit(view)
+    else:
+        verdict = "promoted" if view["promoted"] else f"not promoted: {view['screen']['decision']}"
+        out.print(f"{view['content_id']}: {verdict}. {view['screen']['reason']}", markup=False)
+
+
+@content_app.command("review")
+def content_review(
+    content_id: str,
+    action: Annotated[str, typer.Argument(help="allow or block")],
+    note: Annotated[str | None, typer.Option()] = None,
+    reviewer: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Release or block a held upload."""
+    c = _run(lambda svc: svc.screening.review(content_id, action, _operator(svc, reviewer), note))
+    out.print(f"{c.public_id} is now {c.state}")
+
+
+@app.command("queue")
+def review_queue(as_json: JsonOpt = False) -> None:
+    """What waits for a reviewer: works, conflicts, held uploads."""
+
+    def do(svc: Services) -> dict[str, Any]:
+        op = _operator(svc)
+        return {
+            "works": [work_view(w) for w in svc.registry.list_works(op, "pending")]
+            + [work_view(w) for w in svc.registry.list_works(op, "needs_info")],
+            "conflicts": [c.id for c in svc.registry.conflicts()],
+            "held": [content_view(c) for c in svc.screening.review_queue()],
+        }
+
+    view = _run(do)
+    if as_json:
+        _emit(view)
+        return
+    out.print(
+        f"works to review: {len(view['works'])}; conflicts: {len(view['conflicts'])};"
+        f" held uploads: {len(view['held'])}"
+    )
+    for c in view["held"]:
+        out.print(f"  {c['content_id']}  risk {c['risk_score']:.2f}  {c['reason']}", markup=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except InvalidInput as exc:  # pragma: no cover - surfaced through _run normally
+        _fail(exc.message)
+
+
+if __name__ == "__main__":
+    main()

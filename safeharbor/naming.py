@@ -1,0 +1,16 @@
+"""File names as people see them.
+
+File names on Linux are bytes; Python hands undecodable ones over as lone surrogates,
+which no database or JSON encoder accepts. They are shown with U+FFFD in their place.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def display_name(name: str | Path) -> str:
+    text = os.fsencode(name).decode("utf-8", "replace") if isinstance(name, Path) else name
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text)[:500]

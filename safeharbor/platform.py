@@ -1,0 +1,81 @@
+"""The composition root: one object per running process that holds the settings, the
+database, the blob store, the reference indexes and the clock, and hands out services
+bound to a database session. The API, the CLI and the tests all start from here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from safeharbor.clock import Clock
+from safeharbor.config import Settings, load_settings
+from safeharbor.db import Database
+from safeharbor.index.references import ReferenceIndex
+from safeharbor.screening.blobstore import BlobStore
+
+if TYPE_CHECKING:
+    from safeharbor.accounts.service import AccountService
+    from safeharbor.registry.service import RegistryService
+    from safeharbor.screening.service import ScreeningService
+
+
+class Platform:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        settings.home.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.db_url)
+        self.blobs = BlobStore(settings.blob_dir)
+        self.index = ReferenceIndex()
+        self._migrated = False
+
+    @classmethod
+    def open(cls, home: Path | str | None = None, clock: Clock | None = None) -> Platform:
+        platform = cls(load_settings(home), clock)
+        platform.migrate()
+        return platform
+
+    def migrate(self) -> None:
+        if not self._migrated:
+            self.db.migrate()
+            self._migrated = True
+
+    @contextmanager
+    def unit(self) -> Iterator[Services]:
+        """Services sharing one transaction: all of it is stored, or none of it."""
+        with self.db.session() as session:
+            yield Services(self, session)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+@dataclass
+class Services:
+    """Domain services over one session (imported lazily: they import this module)."""
+
+    platform: Platform
+    session: Session
+
+    @property
+    def accounts(self) -> AccountService:
+        from safeharbor.accounts.service import AccountService
+
+        return AccountService(self.session, self.platform.clock)
+
+    @property
+    def registry(self) -> RegistryService:
+        from safeharbor.registry.service import RegistryService
+
+        return RegistryService(self)
+
+    @property
+    def screening(self) -> ScreeningService:
+        from safeharbor.screening.service import ScreeningService
+
+        return ScreeningService(self)

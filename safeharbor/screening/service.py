@@ -1,0 +1,495 @@
+"""The upload path: store -> sniff -> fingerprint -> match -> policy -> decision -> record.
+
+``scan`` runs the same screen without storing anything (for operators and benchmarks);
+``upload`` stores and records; ``promote`` re-screens at the stricter threshold before the
+platform features, recommends, ranks or monetises an upload.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from safeharbor.accounts.models import User
+from safeharbor.accounts.permissions import Perm, has, require
+from safeharbor.audit import service as audit
+from safeharbor.errors import Conflict, Forbidden, InvalidInput, NotFound
+from safeharbor.naming import display_name
+from safeharbor.registry.models import Reference, Work, WorkStatus
+from safeharbor.screening import risk
+from safeharbor.screening.fingerprinting import extract_all, fingerprint_view
+from safeharbor.screening.models import (
+    DECISION_STATE,
+    Content,
+    ContentState,
+    Decision,
+    HoldResponse,
+    Screening,
+)
+from safeharbor.screening.policy import MatchFacts, Verdict, decide
+from safeharbor.screening.probe import probe
+from safeharbor.screening.sniff import Sniffed, sniff_path
+from safeharbor.signals.base import Fingerprint, Media, Role, SignalError, best_per_ref
+
+if TYPE_CHECKING:
+    from safeharbor.platform import Services
+
+PROMOTION_KINDS = ("feature", "recommend", "rank", "chart", "ads", "paid")
+
+UPLOAD_WARNING = (
+    "Upload only what you made yourself or are licensed to share. Uploading others' works "
+    "without permission infringes copyright: such uploads are blocked or removed, and "
+    "repeat infringement leads to restrictions and termination of your account."
+)
+
+
+@dataclass
+class ScreenResult:
+    sha256: str
+    size: int
+    sniffed: Sniffed
+    verdict: Verdict
+    matches: list[MatchFacts]
+    fingerprints: list[Fingerprint]
+    notes: list[str] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+    risk_score: float = 0.0
+    risk_reasons: list[risk.Reason] = field(default_factory=list)
+    looks_pirated: bool = False
+    media_info: dict[str, Any] = field(default_factory=dict)
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "sha256": self.sha256,
+            "modality": self.sniffed.modality,
+            "mime": self.sniffed.mime,
+            "decision": self.verdict.decision.value,
+            "reason": self.verdict.reason,
+            "next_step": self.verdict.next_step,
+            "matches": [m.view() for m in self.matches],
+            "risk_score": self.risk_score,
+            "risk_reasons": [r.view() for r in self.risk_reasons],
+            "notes": self.notes,
+            "elapsed_ms": round(self.elapsed_ms, 2),
+        }
+
+
+class ScreeningService:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        self.session = services.session
+        self.platform = services.platform
+        self.settings = services.platform.settings
+        self.clock = services.platform.clock
+
+    # -- the screen ----------------------------------------------------------------------
+
+    def screen_file(
+        self,
+        path: Path,
+        *,
+        uploader: User | None,
+        title: str | None = None,
+        strict: bool = False,
+        sha256: str | None = None,
+        size: int | None = None,
+    ) -> ScreenResult:
+        """Screen a file on disk. Raises ``InvalidInput`` for content that cannot be read."""
+        started = time.perf_counter()
+        if size is None:
+            size = path.stat().st_size
+        if size == 0:
+            raise InvalidInput("file is empty (0 bytes)")
+        if size > self.settings.max_upload_bytes:
+            raise InvalidInput(
+                f"file is larger than the {self.settings.max_upload_bytes // 2**20} MiB limit"
+            )
+        sniffed = sniff_path(path)
+        media = Media(modality=sniffed.modality, mime=sniffed.mime, path=path)
+        notes: list[str] = []
+        if sniffed.name_mismatch:
+            notes.append(sniffed.name_mismatch)
+        try:
+            fps = extract_all(media, Role.QUERY, self.platform.index.signals)
+        except SignalError as exc:
+            raise InvalidInput(f"{sniffed.modality} could not be read: {exc}") from exc
+        sha = sha256 or next((fp.hex() for fp in fps if fp.signal == "exact"), "")
+
+        self.platform.index.refresh(self.session)
+        t = self.settings.thresholds
+        floor = min(t.review, t.priority, t.match)
+        now = self.clock.now()
+        matches = self._facts(self.platform.index.search(fps, floor), fps, uploader, now)
+        verdict = decide(matches, self.settings, uploader.id if uploader else None, strict=strict)
+
+        info = probe(path, sniffed.modality)
+        shown_title = title or (path.name if path else "")
+        score, reasons, pirated = risk.assess(
+            modality=sniffed.modality,
+            size=size,
+            title=" ".join(x for x in (shown_title, info.get("title", "")) if x),
+            info=info,
+            matches=matches,
+            known_titles=self._known_titles(now),
+            uploader_blocked=self._blocked_count(uploader),
+            heuristic=self.settings.professional,
+            match_threshold=t.match,
+        )
+        return ScreenResult(
+            sha256=sha,
+            size=size,
+            sniffed=sniffed,
+            verdict=verdict,
+            matches=matches,
+            fingerprints=fps,
+            notes=notes,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            risk_score=score,
+            risk_reasons=reasons,
+            looks_pirated=pirated,
+            media_info=info,
+        )
+
+    def _facts(
+        self, raw: list[Any], fps: list[Fingerprint], uploader: User | None, now: Any
+    ) -> list[MatchFacts]:
+        """Turn index hits into facts about approved works (best hit per work)."""
+        registry = self.s.registry
+        query_sha = next((fp.value for fp in fps if fp.signal == "exact"), None)
+        by_work: dict[int, MatchFacts] = {}
+        for m in best_per_ref(raw):
+            ref = self.session.get(Reference, m.ref_id)
+            if ref is None or ref.work is None or ref.work.status != WorkStatus.APPROVED:
+                continue
+            work = ref.work
+            exact = m.signal == "exact" or (
+                query_sha is not None and bytes.fromhex(work.sha256) == query_sha
+            )
+            current = by_work.get(work.id)
+            if current is not None and current.score >= m.score:
+                continue
+            prio = registry.priority_for(work.id, now)
+            lic = registry.licence_for(work.id, uploader.id, now) if uploader else None
+            by_work[work.id] = MatchFacts(
+                work_id=work.id,
+                title=work.title,
+                work_type=work.work_type,
+                holder_id=work.holder_id,
+                score=m.score,
+                signal=m.signal,
+                exact=exact,
+                priority=prio.list_name if prio else None,
+                licence_id=lic.id if lic else None,
+                query_span=m.query_span.as_list() if m.query_span else None,
+                reference_span=m.reference_span.as_list() if m.reference_span else None,
+                evidence=m.evidence,
+            )
+        return sorted(by_work.values(), key=lambda f: (-f.score, f.work_id))
+
+    def _known_titles(self, now: Any) -> list[str]:
+        titles = self.session.scalars(
+            select(Work.title).where(Work.status == WorkStatus.APPROVED).limit(50_000)
+        ).all()
+        return list(titles)
+
+    def _blocked_count(self, uploader: User | None) -> int:
+        if uploader is None:
+            return 0
+        return int(
+            self.session.scalar(
+                select(func.count(Content.id)).where(
+                    Content.uploader_id == uploader.id,
+                    Content.state.in_([ContentState.BLOCKED, ContentState.REMOVED]),
+                )
+            )
+            or 0
+        )
+
+    # -- uploads -------------------------------------------------------------------------
+
+    def upload(
+        self,
+        uploader: User,
+        path: Path,
+        *,
+        filename: str | None = None,
+        title: str | None = None,
+        ip: str | None = None,
+        client: str | None = None,
+    ) -> tuple[Content, ScreenResult]:
+        """The full upload path; the blob is stored before screening so that evidence of
+        what was uploaded survives whatever the decision."""
+        require(uploader, Perm.UPLOAD)
+        if uploader.terms_version != self.settings.terms_version:
+            raise Forbidden(
+                "accept the upload terms first: " + UPLOAD_WARNING + " (send accept_terms=true)"
+            )
+        name = display_name(filename or path.name)
+        sha, size, blob = self.platform.blobs.put_file(path, self.settings.max_upload_bytes)
+        result = self.screen_file(
+            blob, uploader=uploader, title=title or name, sha256=sha, size=size
+        )
+        now = self.clock.now()
+        content = Content(
+            public_id=secrets.token_urlsafe(9),
+            uploader_id=uploader.id,
+            title=title or name,
+            filename=name,
+            sha256=sha,
+            size=size,
+            modality=result.sniffed.modality,
+            mime=result.sniffed.mime,
+            upload_ip=ip,
+            client=client,
+            created_at=now,
+            state=DECISION_STATE[result.verdict.decision].value,
+            decision=result.verdict.decision.value,
+            reason=result.verdict.reason,
+            next_step=result.verdict.next_step,
+            risk_score=result.risk_score,
+            risk_reasons=[r.view() for r in result.risk_reasons],
+            media_info=result.media_info,
+            promotions=[],
+        )
+        self.session.add(content)
+        self.session.flush()
+        self._record_screening(content, result, "upload", uploader, ip)
+        return content, result
+
+    def _record_screening(
+        self,
+        content: Content,
+        result: ScreenResult,
+        purpose: str,
+        actor: User | None,
+        ip: str | None,
+    ) -> Screening:
+        now = self.clock.now()
+        fps = [fingerprint_view(fp) for fp in result.fingerprints]
+        matches = [m.view() for m in result.matches]
+        row = Screening(
+            content_id=content.id,
+            purpose=purpose,
+            decision=result.verdict.decision.value,
+            reason=result.verdict.reason,
+            matches=matches,
+            fingerprints=fps,
+            notes=result.notes,
+            elapsed_ms=result.elapsed_ms,
+            created_at=now,
+        )
+        self.session.add(row)
+        audit.append(
+            self.session,
+            at=now,
+            action="screening.decision",
+            subject_type="content",
+            subject_id=content.public_id,
+            actor_id=actor.id if actor else None,
+            actor_ip=ip,
+            payload={
+                "purpose": purpose,
+                "uploader": content.uploader_id,
+                "sha256": content.sha256,
+                "decision": result.verdict.decision.value,
+                "state": content.state,
+                "reason": result.verdict.reason,
+                "threshold": result.verdict.threshold,
+                "matches": matches,
+                "fingerprints": fps,
+                "risk_score": result.risk_score,
+                "risk_reasons": [r.view() for r in result.risk_reasons],
+            },
+        )
+        return row
+
+    def get(self, content_id: str | int) -> Content:
+        q = select(Content).where(Content.public_id == str(content_id))
+        content = self.session.scalar(q)
+        if content is None and str(content_id).isdigit():
+            content = self.session.get(Content, int(content_id))
+        if content is None:
+            raise NotFound(f"no content {content_id}")
+        return content
+
+    def visible_to(self, content: Content, viewer: User | None) -> bool:
+        if content.state in (ContentState.AVAILABLE, ContentState.RESTORED):
+            return True
+        return viewer is not None and (
+            viewer.id == content.uploader_id or has(viewer, Perm.VIEW_ALL_CONTENT)
+        )
+
+    # -- promotion: the duty of care rises with the platform's own involvement -----------
+
+    def promote(
+        self, content_id: str, kind: str, actor: User, ip: str | None = None
+    ) -> tuple[Content, ScreenResult, bool]:
+        """Re-screen before featuring, recommending, ranking, charting or monetising.
+
+        Returns (content, result, promoted). The strict re-screen uses the priority
+        threshold for every work; an unmatched upload that looks like a complete pirated
+        film or album goes to a reviewer instead of being promoted."""
+        require(actor, Perm.PROMOTE)
+        if kind not in PROMOTION_KINDS:
+            raise InvalidInput(f"unknown promotion {kind!r}: one of {', '.join(PROMOTION_KINDS)}")
+        content = self.get(content_id)
+        if content.state not in (ContentState.AVAILABLE, ContentState.RESTORED):
+            raise Conflict(f"content {content.public_id} is {content.state}; it cannot be promoted")
+        uploader = self.s.accounts.get(content.uploader_id)
+        blob = self.platform.blobs.path_for(content.sha256)
+        result = self.screen_file(
+            blob,
+            uploader=uploader,
+            title=content.title,
+            strict=True,
+            sha256=content.sha256,
+            size=content.size,
+        )
+        decision = result.verdict.decision
+        if decision in (Decision.ALLOW, Decision.ALLOW_LICENSED) and result.looks_pirated:
+            result.verdict = Verdict(
+                Decision.REVIEW,
+                "Looks like a complete professionally made work that is not registered; a "
+                "reviewer must confirm it is licensed before the platform promotes it.",
+                None,
+            )
+            decision = Decision.REVIEW
+        promoted = decision in (Decision.ALLOW, Decision.ALLOW_LICENSED)
+        if promoted:
+            content.promotions = sorted({*content.promotions, kind})
+        elif decision in (Decision.BLOCK, Decision.HOLD):
+            # A stricter look found what the upload screen let through: act on it now.
+            content.state = DECISION_STATE[decision].value
+            content.decision = decision.value
+            content.reason = result.verdict.reason
+            content.next_step = result.verdict.next_step
+        content.risk_score = max(content.risk_score, result.risk_score)
+        content.risk_reasons = [r.view() for r in result.risk_reasons]
+        self._record_screening(content, result, f"promotion:{kind}", actor, ip)
+        return content, result, promoted
+
+    # -- holds and reviews -------------------------------------------------------------
+
+    def answer_hold(
+        self,
+        content_id: str,
+        uploader: User,
+        *,
+        kind: str,
+        statement: str | None,
+        document: Path | None,
+        document_name: str | None = None,
+        ip: str | None = None,
+    ) -> HoldResponse:
+        """The uploader sends a licence or proof of ownership for a held upload."""
+        content = self.get(content_id)
+        if content.uploader_id != uploader.id:
+            raise Forbidden("only the uploader may answer for this upload")
+        if content.state not in (ContentState.HELD, ContentState.BLOCKED):
+            raise Conflict(f"content {content.public_id} is {content.state}, not held")
+        if kind not in ("licence", "ownership"):
+            raise InvalidInput("kind must be 'licence' or 'ownership'")
+        if not statement and document is None:
+            raise InvalidInput("send a document or a statement")
+        sha = None
+        if document is not None:
+            sha, _, _ = self.platform.blobs.put_file(document, self.settings.max_upload_bytes)
+        resp = HoldResponse(
+            content_id=content.id,
+            kind=kind,
+            statement=statement,
+            document_sha256=sha,
+            document_name=display_name(document_name or document.name) if document else None,
+            status="open",
+            created_at=self.clock.now(),
+        )
+        self.session.add(resp)
+        self.session.flush()
+        audit.append(
+            self.session,
+            at=resp.created_at,
+            action="hold.answer",
+            subject_type="content",
+            subject_id=content.public_id,
+            actor_id=uploader.id,
+            actor_ip=ip,
+            payload={"response": resp.id, "kind": kind, "document_sha256": sha},
+        )
+        return resp
+
+    def review(
+        self,
+        content_id: str,
+        action: str,
+        reviewer: User,
+        note: str | None = None,
+        ip: str | None = None,
+    ) -> Content:
+        """A reviewer releases (allow) or blocks a held or reviewed upload."""
+        require(reviewer, Perm.REVIEW)
+        if action not in ("allow", "block"):
+            raise InvalidInput("action must be 'allow' or 'block'")
+        content = self.get(content_id)
+        now = self.clock.now()
+        before = content.state
+        content.state = (
+            ContentState.AVAILABLE if action == "allow" else ContentState.BLOCKED
+        ).value
+        content.decision = Decision.ALLOW.value if action == "allow" else Decision.BLOCK.value
+        content.reason = f"Reviewed by {reviewer.name}: " + (note or action)
+        content.next_step = None
+        for resp in self.session.scalars(
+            select(HoldResponse).where(
+                HoldResponse.content_id == content.id, HoldResponse.status == "open"
+            )
+        ):
+            resp.status = "accepted" if action == "allow" else "refused"
+            resp.decided_at = now
+            resp.decided_by = reviewer.id
+            resp.decision_note = note
+        audit.append(
+            self.session,
+            at=now,
+            action=f"content.review.{action}",
+            subject_type="content",
+            subject_id=content.public_id,
+            actor_id=reviewer.id,
+            actor_ip=ip,
+            payload={"from": before, "to": content.state, "note": note},
+        )
+        return content
+
+    def review_queue(self) -> list[Content]:
+        """Held uploads, riskiest and oldest first."""
+        rows = self.session.scalars(
+            select(Content)
+            .where(Content.state == ContentState.HELD)
+            .order_by(Content.risk_score.desc(), Content.created_at)
+        )
+        return list(rows)
+
+
+def content_view(content: Content, *, base_url: str = "") -> dict[str, Any]:
+    return {
+        "content_id": content.public_id,
+        "url": f"{base_url}/c/{content.public_id}",
+        "title": content.title,
+        "filename": content.filename,
+        "sha256": content.sha256,
+        "size": content.size,
+        "modality": content.modality,
+        "mime": content.mime,
+        "state": content.state,
+        "decision": content.decision,
+        "reason": content.reason,
+        "next_step": content.next_step,
+        "risk_score": content.risk_score,
+        "risk_reasons": content.risk_reasons,
+        "promotions": content.promotions,
+        "created_at": content.created_at.isoformat(),
+    }

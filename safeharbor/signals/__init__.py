@@ -1,0 +1,20 @@
+"""The matching engine's signal types, one module each, all behind ``SignalType``."""
+
+from __future__ import annotations
+
+from safeharbor.signals.base import SignalType
+from safeharbor.signals.exact import ExactSignal
+
+#: every signal type the screen runs, in order; add a modality by adding it here
+SIGNAL_TYPES: tuple[type[SignalType], ...] = (ExactSignal,)  # TEMP until image lands
+
+
+def all_signals() -> list[SignalType]:
+    return [cls() for cls in SIGNAL_TYPES]
+
+
+def get_signal(name: str) -> SignalType:
+    for cls in SIGNAL_TYPES:
+        if cls.name == name:
+            return cls()
+    raise KeyError(name)

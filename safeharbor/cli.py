@@ -73,10 +73,10 @@ def _root(
 
 def _platform() -> Platform:
     if "platform" not in _state:
-        platform = Platform.open(_state.get("home"))
-        with platform.unit() as svc:
+        opened = Platform.open(_state.get("home"))
+        with opened.unit() as svc:
             ensure_operator(svc)
-        _state["platform"] = platform
+        _state["platform"] = opened
     platform: Platform = _state["platform"]
     return platform
 
@@ -443,7 +443,7 @@ def works_conflicts(as_json: JsonOpt = False) -> None:
             str(r["id"]),
             str(r["work_id"]),
             str(r["other_work_id"]),
-            r["signal"],
+            str(r["signal"]),
             f"{r['score']:.2f}",
         )
     out.print(table)
@@ -527,7 +527,7 @@ def priority_add(
 @priority_app.command("list")
 def priority_list(as_json: JsonOpt = False) -> None:
     """Priority entries in force."""
-    rows = _run(
+    rows: list[dict[str, Any]] = _run(
         lambda svc: [
             {
                 "id": e.id,

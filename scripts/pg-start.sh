@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Start a throwaway PostgreSQL on 127.0.0.1 for the test suite and print its URL.
+# Usage: eval "$(scripts/pg-start.sh)"   (sets SAFEHARBOR_TEST_POSTGRES_URL and PG_TEST_DATA)
+set -euo pipefail
+port=${PG_TEST_PORT:-54329}
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -n "$bin" ] || { echo "echo 'PostgreSQL is not installed: PostgreSQL tests will be skipped' >&2"; exit 0; }
+data=$(mktemp -d /tmp/safeharbor-pg.XXXXXX)
+run_as=()
+if [ "$(id -u)" = 0 ]; then chown postgres "$data"; run_as=(runuser -u postgres --); fi
+"${run_as[@]}" "$bin/initdb" -D "$data" -A trust -U postgres -E UTF8 >/dev/null
+"${run_as[@]}" "$bin/pg_ctl" -D "$data" -l "$data/log" -w \
+  -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+echo "export SAFEHARBOR_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
+echo "export PG_TEST_DATA=$data PG_TEST_BIN=$bin"

@@ -1,0 +1,204 @@
+"""The upload screen: decisions by policy, licences, priority works, holds and reviews,
+terms, records of every decision."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageOps
+
+from safeharbor.audit.models import Record
+from safeharbor.audit.service import AppendOnlyError, history, leaf_hash
+from safeharbor.errors import Forbidden
+from safeharbor.platform import Platform
+from safeharbor.screening.models import Screening
+from tests.conftest import photo, save
+
+
+def approved_work(platform: Platform, people, path: Path, **kw) -> int:  # noqa: ANN001
+    with platform.unit() as svc:
+        reg = svc.registry.register(svc.accounts.get(people["holder"].id), path, **kw)
+        svc.registry.review(reg.work.id, "approve", svc.accounts.get(people["reviewer"].id))
+        return reg.work.id
+
+
+def upload(platform: Platform, user_id: int, path: Path, ip: str = "198.51.100.4"):  # noqa: ANN201
+    with platform.unit() as svc:
+        content, res = svc.screening.upload(svc.accounts.get(user_id), path, ip=ip)
+        return content, res
+
+
+def overlaid(img: Image.Image) -> Image.Image:
+    img = img.copy()
+    d = ImageDraw.Draw(img)
+    d.rectangle([20, 20, 220, 70], fill=(255, 255, 255))
+    d.text((30, 30), "@pirate_channel", fill=(0, 0, 0))
+    return img
+
+
+def test_transformed_copy_of_an_image_work_is_held_for_proof(platform, people, tmp_path):
+    work_id = approved_work(platform, people, save(photo(10), tmp_path / "ref.jpg"))
+    copy = overlaid(ImageOps.mirror(photo(10).resize((400, 300))))
+    content, res = upload(platform, people["uploader"].id, save(copy, tmp_path / "u.jpg", quality=45))
+    assert res.verdict.decision == "hold"  # the image policy holds for a licence or proof
+    assert content.state == "held"
+    assert res.matches[0].work_id == work_id
+    assert "licence" in (content.next_step or "")
+    # Unrelated pictures pass.
+    content2, res2 = upload(platform, people["uploader"].id, save(photo(11), tmp_path / "o.jpg"))
+    assert res2.verdict.decision == "allow" and content2.state == "available"
+
+
+def test_work_type_policy_blocks_films_and_music(platform, people, tmp_path):
+    still = save(photo(12), tmp_path / "still.png", "PNG")
+    approved_work(platform, people, still, work_type="film", title="Wandering Earth")
+    _, res = upload(platform, people["uploader"].id, save(photo(12), tmp_path / "s.jpg", quality=70))
+    assert res.verdict.decision == "block"
+    assert "Wandering Earth" in res.verdict.reason
+
+
+def test_uploaders_own_work_and_licences(platform, people, tmp_path):
+    ref = save(photo(13), tmp_path / "ref.jpg")
+    work_id = approved_work(platform, people, ref)
+    copy = save(photo(13).resize((320, 240)), tmp_path / "copy.jpg")
+    # The holder uploading their own work is allowed.
+    _, own = upload(platform, people["holder"].id, copy)
+    assert own.verdict.decision == "allow"
+    clock = platform.clock
+    with platform.unit() as svc:
+        lic = svc.registry.grant_licence(
+            work_id, svc.accounts.get(people["holder"].id),
+            licensee=svc.accounts.get(people["uploader"].id),
+            ends_at=clock.now() + timedelta(days=30),
+        )
+    _, licensed = upload(platform, people["uploader"].id, copy)
+    assert licensed.verdict.decision == "allow-licensed"
+    assert f"licence {lic.id}" in licensed.verdict.reason
+    # Someone else is not covered by alice's licence.
+    _, other = upload(platform, people["uploader2"].id, copy)
+    assert other.verdict.decision == "hold"
+    # After the period the licence no longer covers alice.
+    clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
+    _, expired = upload(platform, people["uploader"].id, copy)
+    assert expired.verdict.decision == "hold"
+    # A licence to everyone covers bob too; revoking it ends that.
+    with platform.unit() as svc:
+        open_lic = svc.registry.grant_licence(
+            work_id, svc.accounts.get(people["holder"].id), licensee=None
+        )
+    assert upload(platform, people["uploader2"].id, copy)[1].verdict.decision == "allow-licensed"
+    with platform.unit() as svc:
+        svc.registry.revoke_licence(open_lic.id, svc.accounts.get(people["holder"].id))
+    assert upload(platform, people["uploader2"].id, copy)[1].verdict.decision == "hold"
+
+
+def test_only_the_holder_grants_licences(platform, people, tmp_path):
+    work_id = approved_work(platform, people, save(photo(14), tmp_path / "r.jpg"))
+    with platform.unit() as svc, pytest.raises(Forbidden):
+        svc.registry.grant_licence(
+            work_id, svc.accounts.get(people["holder2"].id), licensee=None
+        )
+
+
+def test_priority_work_blocks_on_a_weaker_match(platform, people, tmp_path):
+    work_id = approved_work(platform, people, save(photo(15), tmp_path / "r.jpg"))
+    query = save(overlaid(photo(15).crop((40, 30, 600, 450))), tmp_path / "q.jpg", quality=40)
+    with platform.unit() as svc:
+        score = svc.screening.screen_file(query, uploader=None).matches[0].score
+    # Place the thresholds around this match: too weak for an ordinary work, strong
+    # enough for a priority one.
+    t = platform.settings.thresholds
+    t.match, t.priority, t.review = min(score + 0.02, 1.0), score - 0.02, score - 0.02
+    assert upload(platform, people["uploader"].id, query)[1].verdict.decision == "review"
+    now = platform.clock.now()
+    with platform.unit() as svc:
+        entry = svc.registry.add_priority(
+            work_id, "release_window", svc.accounts.get(people["admin"].id),
+            starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=30),
+            source="theatrical release",
+        )
+    content, res = upload(platform, people["uploader"].id, query)
+    assert res.verdict.decision == "block"
+    assert "release window" in res.verdict.reason
+    assert any(r.code == "priority_work" for r in res.risk_reasons)
+    # Once the window closes, the weaker match is no longer enough.
+    platform.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
+    assert upload(platform, people["uploader"].id, query)[1].verdict.decision == "review"
+    with platform.unit() as svc, pytest.raises(Forbidden):
+        svc.registry.remove_priority(entry.id, svc.accounts.get(people["holder"].id))
+
+
+def test_hold_answered_with_a_licence_goes_to_a_reviewer(platform, people, tmp_path):
+    approved_work(platform, people, save(photo(16), tmp_path / "r.jpg"))
+    content, _ = upload(platform, people["uploader"].id, save(photo(16), tmp_path / "u.jpg", quality=50))
+    assert content.state == "held"
+    licence_doc = tmp_path / "licence.pdf"
+    licence_doc.write_bytes(b"%PDF-1.4 licence from the studio")
+    with platform.unit() as svc:
+        with pytest.raises(Forbidden):
+            svc.screening.answer_hold(content.public_id, svc.accounts.get(people["uploader2"].id),
+                                      kind="licence", statement="mine", document=None)
+        svc.screening.answer_hold(content.public_id, svc.accounts.get(people["uploader"].id),
+                                  kind="licence", statement="licensed in 2025", document=licence_doc)
+        queue = svc.screening.review_queue()
+        assert [c.public_id for c in queue] == [content.public_id]
+        assert queue[0].risk_score > 0 and queue[0].risk_reasons
+        svc.screening.review(content.public_id, "allow", svc.accounts.get(people["reviewer"].id),
+                             note="licence checked")
+    with platform.unit() as svc:
+        c = svc.screening.get(content.public_id)
+        assert c.state == "available"
+        assert svc.screening.review_queue() == []
+        actions = [r.action for r in history(svc.session, "content", c.public_id)]
+        assert actions == ["screening.decision", "hold.answer", "content.review.allow"]
+
+
+def test_every_decision_is_recorded_with_who_when_ip_and_fingerprints(platform, people, tmp_path):
+    approved_work(platform, people, save(photo(17), tmp_path / "r.jpg"))
+    content, _ = upload(platform, people["uploader"].id, save(photo(17), tmp_path / "u.jpg"),
+                        ip="192.0.2.55")
+    with platform.unit() as svc:
+        rec = history(svc.session, "content", content.public_id)[0]
+        doc = json.loads(rec.document)
+        assert rec.actor_id == people["uploader"].id and rec.actor_ip == "192.0.2.55"
+        assert doc["at"] == platform.clock.now().isoformat()
+        assert doc["payload"]["decision"] == "hold"
+        signals = {fp["signal"] for fp in doc["payload"]["fingerprints"]}
+        assert {"exact", "image"} <= signals
+        assert doc["payload"]["matches"][0]["evidence"]  # which hashes justified it
+        assert rec.leaf_hash == leaf_hash(rec.document)
+        assert svc.session.query(Screening).filter_by(content_id=content.id).count() == 1
+        # Review actions are recorded too.
+        work_actions = {r.action for r in svc.session.query(Record).filter_by(subject_type="work")}
+        assert {"work.register", "work.approve"} <= work_actions
+
+
+def test_records_are_append_only(platform, people, tmp_path):
+    with pytest.raises(AppendOnlyError), platform.unit() as svc:
+        rec = svc.session.query(Record).first()
+        rec.action = "forged"
+    with pytest.raises(AppendOnlyError), platform.unit() as svc:
+        svc.session.delete(svc.session.query(Record).first())
+    with platform.unit() as svc:
+        first = svc.session.query(Record).first()
+        assert first.action == "user.create" and first.leaf_hash == leaf_hash(first.document)
+
+
+def test_terms_must_be_accepted_once_and_are_recorded(platform, people, tmp_path):
+    from tests.conftest import make_user
+
+    newbie = make_user(platform, "carol", "uploader")
+    path = save(photo(18), tmp_path / "n.jpg")
+    with platform.unit() as svc, pytest.raises(Forbidden, match="accept the upload terms"):
+        svc.screening.upload(svc.accounts.get(newbie.id), path)
+    with platform.unit() as svc:
+        user = svc.accounts.get(newbie.id)
+        assert svc.accounts.accept_terms(user, platform.settings.terms_version, "192.0.2.1")
+        assert not svc.accounts.accept_terms(user, platform.settings.terms_version, "192.0.2.1")
+        svc.screening.upload(user, path)
+        assert [r.action for r in history(svc.session, "user", newbie.id)] == [
+            "user.create", "terms.accept"
+        ]

@@ -16,10 +16,34 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 Pool = Sequence[Image.Image]
 Transform = Callable[[Image.Image, random.Random, Pool], bytes]
 
-WORDS = (
-    "free download hd wallpaper best quality share now click here viral photo of the day "
-    "exclusive original amazing look at this follow like subscribe watermark stock"
-).split()
+WORDS = [
+    "free",
+    "download",
+    "hd",
+    "wallpaper",
+    "best",
+    "quality",
+    "share",
+    "now",
+    "click",
+    "here",
+    "viral",
+    "photo",
+    "of",
+    "the",
+    "day",
+    "exclusive",
+    "original",
+    "amazing",
+    "look",
+    "at",
+    "this",
+    "follow",
+    "like",
+    "subscribe",
+    "watermark",
+    "stock",
+]
 
 
 def _jpeg(im: Image.Image, quality: int = 85) -> bytes:
@@ -64,15 +88,21 @@ def grayscale(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
 def colour_shift(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
     r, g, b = im.split()
     gains = [rng.uniform(0.7, 1.3) for _ in range(3)]
-    chans = [c.point(lambda v, k=k: min(255, int(v * k))) for c, k in zip((r, g, b), gains)]
+    chans = [
+        c.point(lambda v, k=k: min(255, int(v * k))) for c, k in zip((r, g, b), gains, strict=True)
+    ]
     out = Image.merge("RGB", chans)
     out = ImageEnhance.Color(out).enhance(rng.uniform(0.4, 1.8))
     return _jpeg(out, 85)
 
 
 def brightness(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
-    out = ImageEnhance.Brightness(im).enhance(rng.choice([rng.uniform(0.6, 0.8), rng.uniform(1.2, 1.4)]))
-    out = ImageEnhance.Contrast(out).enhance(rng.choice([rng.uniform(0.6, 0.8), rng.uniform(1.2, 1.5)]))
+    out = ImageEnhance.Brightness(im).enhance(
+        rng.choice([rng.uniform(0.6, 0.8), rng.uniform(1.2, 1.4)])
+    )
+    out = ImageEnhance.Contrast(out).enhance(
+        rng.choice([rng.uniform(0.6, 0.8), rng.uniform(1.2, 1.5)])
+    )
     return _jpeg(out, 85)
 
 
@@ -94,8 +124,9 @@ def rot270(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
 
 def crop_20(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
     w, h = im.size
-    l, r, t, b = (rng.uniform(0, 0.2) for _ in range(4))
-    return _jpeg(im.crop((int(l * w), int(t * h), int(w - r * w), int(h - b * h))), 85)
+    left, right, top, bottom = (rng.uniform(0, 0.2) for _ in range(4))
+    box = (int(left * w), int(top * h), int(w - right * w), int(h - bottom * h))
+    return _jpeg(im.crop(box), 85)
 
 
 def overlay_text(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
@@ -107,7 +138,9 @@ def overlay_text(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
     y0 = rng.choice([int(h * 0.02), h - band_h - int(h * 0.02), int(h * rng.uniform(0.3, 0.6))])
     d.rectangle((0, y0, w, y0 + band_h), fill=(0, 0, 0, rng.choice([160, 255])))
     text = " ".join(rng.choice(WORDS) for _ in range(5)).upper()
-    d.text((w * 0.03, y0 + band_h * 0.15), text, font=_font(int(band_h * 0.7)), fill=(255, 255, 255))
+    d.text(
+        (w * 0.03, y0 + band_h * 0.15), text, font=_font(int(band_h * 0.7)), fill=(255, 255, 255)
+    )
     small = " ".join(rng.choice(WORDS) for _ in range(4))
     d.text(
         (w * rng.uniform(0.05, 0.4), h * rng.uniform(0.05, 0.9)),
@@ -156,10 +189,7 @@ def letterbox(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
     target = rng.choice([16 / 9, 4 / 3, 1.0, 9 / 16]) if aspect < 1.6 else rng.choice([1.0, 4 / 3])
     if abs(target - aspect) < 0.15:
         target = aspect * 1.4 if aspect < 1 else aspect / 1.4
-    if target > aspect:
-        size = (int(h * target), h)
-    else:
-        size = (w, int(w / target))
+    size = (int(h * target), h) if target > aspect else (w, int(w / target))
     canvas = Image.new("RGB", size, rng.choice([(0, 0, 0), (0, 0, 0), (255, 255, 255)]))
     canvas.paste(im, ((size[0] - w) // 2, (size[1] - h) // 2))
     return _jpeg(canvas, 85)
@@ -179,8 +209,12 @@ def screenshot(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
     bar = int(ch * 0.06)
     d.rectangle((0, 0, cw, bar), fill=_rand_colour(rng))
     for i in range(3):
-        d.ellipse((10 + i * bar, bar * 0.25, 10 + i * bar + bar * 0.5, bar * 0.75), fill=(200, 80, 80))
-    d.rounded_rectangle((cw * 0.25, bar * 0.2, cw * 0.75, bar * 0.8), radius=6, fill=(230, 230, 230))
+        d.ellipse(
+            (10 + i * bar, bar * 0.25, 10 + i * bar + bar * 0.5, bar * 0.75), fill=(200, 80, 80)
+        )
+    d.rounded_rectangle(
+        (cw * 0.25, bar * 0.2, cw * 0.75, bar * 0.8), radius=6, fill=(230, 230, 230)
+    )
     free_x, free_y = cw - w, ch - bar - h
     x0 = rng.randint(0, max(0, free_x))
     y0 = bar + rng.randint(0, max(0, free_y))

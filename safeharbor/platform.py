@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,8 @@ class Platform:
         self.db = Database(settings.db_url)
         self.blobs = BlobStore(settings.blob_dir)
         self.index = ReferenceIndex()
+        #: derived data that is cheap to check and costly to rebuild (e.g. known titles)
+        self.cache: dict[str, Any] = {}
         self._migrated = False
 
     @classmethod

@@ -93,7 +93,7 @@ def people(platform: Platform) -> dict[str, User]:
         "authority": make_user(platform, "ncac", "authority"),
     }
     with platform.unit() as svc:
-        for key in ("uploader", "uploader2"):
+        for key in ("uploader", "uploader2", "holder"):
             u = svc.accounts.get(users[key].id)
             svc.accounts.accept_terms(u, platform.settings.terms_version, "203.0.113.7")
             users[key] = u

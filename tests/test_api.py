@@ -26,24 +26,40 @@ def test_routes_need_a_valid_key(client, platform, people):
 
 def test_holder_registers_reviewer_approves_uploader_is_held(client, platform, people):
     holder, reviewer, uploader = (auth(platform, n) for n in ("studio", "rita", "alice"))
-    r = _register(client, holder, 21, certificate_number="2026-F-1", statement="ours",
-                  work_type="image")
+    r = _register(
+        client, holder, 21, certificate_number="2026-F-1", statement="ours", work_type="image"
+    )
     assert r.status_code == 201, r.text
     work = r.json()
     assert work["status"] == "pending" and {p["kind"] for p in work["proofs"]} == {
-        "certificate", "statement"}
+        "certificate",
+        "statement",
+    }
     # Holders and uploaders may not approve.
     for h in (holder, uploader):
-        assert client.post(f"/api/works/{work['id']}/review", headers=h,
-                           json={"action": "approve"}).status_code == 403
-    assert client.post(f"/api/works/{work['id']}/review", headers=reviewer,
-                       json={"action": "approve"}).json()["status"] == "approved"
+        assert (
+            client.post(
+                f"/api/works/{work['id']}/review", headers=h, json={"action": "approve"}
+            ).status_code
+            == 403
+        )
+    assert (
+        client.post(
+            f"/api/works/{work['id']}/review", headers=reviewer, json={"action": "approve"}
+        ).json()["status"]
+        == "approved"
+    )
     # Another holder cannot see this registration; the reviewer can.
-    assert client.get(f"/api/works/{work['id']}", headers=auth(platform, "rival")).status_code == 403
+    assert (
+        client.get(f"/api/works/{work['id']}", headers=auth(platform, "rival")).status_code == 403
+    )
     assert client.get(f"/api/works/{work['id']}", headers=reviewer).status_code == 200
 
-    up = client.post("/api/uploads", headers=uploader,
-                     files={"file": ("holiday.jpg", jpeg_bytes(photo(21), 40), "image/jpeg")})
+    up = client.post(
+        "/api/uploads",
+        headers=uploader,
+        files={"file": ("holiday.jpg", jpeg_bytes(photo(21), 40), "image/jpeg")},
+    )
     assert up.status_code == 201, up.text
     body = up.json()
     assert body["decision"] == "hold" and body["state"] == "held"
@@ -53,17 +69,25 @@ def test_holder_registers_reviewer_approves_uploader_is_held(client, platform, p
     # The held upload is not public; its uploader and reviewers can follow it.
     assert client.get(f"/c/{body['content_id']}").status_code == 404
     assert client.get(f"/api/contents/{body['content_id']}", headers=uploader).status_code == 200
-    assert client.get(f"/api/contents/{body['content_id']}",
-                      headers=auth(platform, "bob")).status_code == 403
-    answer = client.post(f"/api/contents/{body['content_id']}/answer", headers=uploader,
-                         data={"kind": "licence", "statement": "licensed"},
-                         files={"document": ("licence.pdf", b"%PDF-1.4 x", "application/pdf")})
+    assert (
+        client.get(f"/api/contents/{body['content_id']}", headers=auth(platform, "bob")).status_code
+        == 403
+    )
+    answer = client.post(
+        f"/api/contents/{body['content_id']}/answer",
+        headers=uploader,
+        data={"kind": "licence", "statement": "licensed"},
+        files={"document": ("licence.pdf", b"%PDF-1.4 x", "application/pdf")},
+    )
     assert answer.status_code == 201
     queue = client.get("/api/review/queue", headers=reviewer).json()
     assert [c["content_id"] for c in queue["held"]] == [body["content_id"]]
     assert client.get("/api/review/queue", headers=uploader).status_code == 403
-    blocked = client.post(f"/api/contents/{body['content_id']}/review", headers=reviewer,
-                          json={"action": "block", "note": "licence forged"})
+    blocked = client.post(
+        f"/api/contents/{body['content_id']}/review",
+        headers=reviewer,
+        json={"action": "block", "note": "licence forged"},
+    )
     assert blocked.json()["state"] == "blocked"
     assert client.get(f"/c/{body['content_id']}").status_code == 451
 
@@ -103,7 +127,9 @@ def test_only_admins_manage_users_and_priority(client, platform, people):
     assert r.status_code == 201
     work = _register(client, auth(platform, "studio"), 23).json()
     prio = {"work_id": work["id"], "list": "authority", "source": "NCAC 2026 No. 3"}
-    assert client.post("/api/priority", headers=auth(platform, "studio"), json=prio).status_code == 403
+    assert (
+        client.post("/api/priority", headers=auth(platform, "studio"), json=prio).status_code == 403
+    )
     r = client.post("/api/priority", headers=auth(platform, "root"), json=prio)
     assert r.status_code == 201 and r.json()["list"] == "authority"
     bad = {"work_id": work["id"], "list": "release_window"}
@@ -114,13 +140,26 @@ def test_only_admins_manage_users_and_priority(client, platform, people):
 def test_licence_via_api(client, platform, people):
     holder = auth(platform, "studio")
     work = _register(client, holder, 24).json()
-    client.post(f"/api/works/{work['id']}/review", headers=auth(platform, "rita"),
-                json={"action": "approve"})
-    r = client.post(f"/api/works/{work['id']}/licences", headers=holder,
-                    json={"licensee": "alice", "terms": "web use"})
+    client.post(
+        f"/api/works/{work['id']}/review",
+        headers=auth(platform, "rita"),
+        json={"action": "approve"},
+    )
+    r = client.post(
+        f"/api/works/{work['id']}/licences",
+        headers=holder,
+        json={"licensee": "alice", "terms": "web use"},
+    )
     assert r.status_code == 201
-    assert client.post(f"/api/works/{work['id']}/licences", headers=auth(platform, "alice"),
-                       json={}).status_code == 403
-    up = client.post("/api/uploads", headers=auth(platform, "alice"),
-                     files={"file": ("x.jpg", jpeg_bytes(photo(24), 60), "image/jpeg")})
+    assert (
+        client.post(
+            f"/api/works/{work['id']}/licences", headers=auth(platform, "alice"), json={}
+        ).status_code
+        == 403
+    )
+    up = client.post(
+        "/api/uploads",
+        headers=auth(platform, "alice"),
+        files={"file": ("x.jpg", jpeg_bytes(photo(24), 60), "image/jpeg")},
+    )
     assert up.json()["decision"] == "allow-licensed"

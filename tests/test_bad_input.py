@@ -10,6 +10,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+
 from safeharbor.errors import InvalidInput
 from safeharbor.platform import Platform
 from tests.conftest import jpeg_bytes, photo, save
@@ -30,11 +31,13 @@ def snapshot(platform: Platform) -> tuple:
 def stored(platform, people, tmp_path):  # noqa: ANN001, ANN201
     """Some works and an upload already stored, to check nothing changes."""
     with platform.unit() as svc:
-        reg = svc.registry.register(svc.accounts.get(people["holder"].id),
-                                    save(photo(31), tmp_path / "w.jpg"))
+        reg = svc.registry.register(
+            svc.accounts.get(people["holder"].id), save(photo(31), tmp_path / "w.jpg")
+        )
         svc.registry.review(reg.work.id, "approve", svc.accounts.get(people["reviewer"].id))
-        svc.screening.upload(svc.accounts.get(people["uploader"].id),
-                             save(photo(32), tmp_path / "u.jpg"))
+        svc.screening.upload(
+            svc.accounts.get(people["uploader"].id), save(photo(32), tmp_path / "u.jpg")
+        )
     return snapshot(platform)
 
 
@@ -43,8 +46,12 @@ def bomb_png(width: int, height: int) -> bytes:
     import struct
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(
-            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     row = b"\x00" + b"\x00" * width
@@ -68,8 +75,9 @@ def bad_files(tmp: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("name", ["truncated.jpg", "corrupt.png", "empty.jpg", "bomb.png"])
-def test_unreadable_uploads_are_refused_and_nothing_changes(platform, people, stored, tmp_path,
-                                                            name):
+def test_unreadable_uploads_are_refused_and_nothing_changes(
+    platform, people, stored, tmp_path, name
+):
     path = bad_files(tmp_path)[name]
     with platform.unit() as svc, pytest.raises(InvalidInput) as exc:
         svc.screening.upload(svc.accounts.get(people["uploader"].id), path)
@@ -116,7 +124,10 @@ def test_cli_reports_bad_files_in_one_line(tmp_path):
     env = {**os.environ, "SAFEHARBOR_HOME": str(tmp_path / "home")}
     run = subprocess.run(
         [sys.executable, "-m", "safeharbor.cli", "scan", str(files["bomb.png"]), "--json"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert run.returncode == 1
     assert run.stderr.count("\n") == 1 and "error:" in run.stderr

@@ -17,7 +17,10 @@ def sh(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[s
     env = {**os.environ, "SAFEHARBOR_HOME": str(home)}
     run = subprocess.run(
         [sys.executable, "-m", "safeharbor.cli", *args],
-        capture_output=True, text=True, env=env, timeout=180,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
     )
     if ok:
         assert run.returncode == 0, run.stderr
@@ -34,11 +37,26 @@ def test_cli_contract_end_to_end(tmp_path):
     for i in range(3):
         save(photo(40 + i), refs / f"still_{i}.jpg")
     # works add: a folder at once, approved, one JSON object per work
-    works = lines(sh(home, "works", "add", str(refs), "--holder", "Studio A", "--approve", "--json"))
+    works = lines(
+        sh(home, "works", "add", str(refs), "--holder", "Studio A", "--approve", "--json")
+    )
     assert [w["title"] for w in works] == ["still_0", "still_1", "still_2"]
     assert all(w["status"] == "approved" and isinstance(w["id"], int) for w in works)
-    titled = lines(sh(home, "--home", str(home), "works", "add", str(refs / "still_0.jpg"),
-                      "--holder", "Studio B", "--title", "Other claim", "--json"))
+    titled = lines(
+        sh(
+            home,
+            "--home",
+            str(home),
+            "works",
+            "add",
+            str(refs / "still_0.jpg"),
+            "--holder",
+            "Studio B",
+            "--title",
+            "Other claim",
+            "--json",
+        )
+    )
     assert titled[0]["title"] == "Other claim" and titled[0]["conflicts_with"] == [works[0]["id"]]
 
     # scan: the JSON-lines contract, nothing stored
@@ -58,8 +76,21 @@ def test_cli_contract_end_to_end(tmp_path):
     assert by_name["clean.jpg"]["decision"] == "allow" and by_name["clean.jpg"]["matches"] == []
 
     # users add + upload + content show
-    user = lines(sh(home, "users", "add", "alice", "--role", "uploader", "--email",
-                    "alice@example.com", "--real-name", "Alice", "--json"))[0]
+    user = lines(
+        sh(
+            home,
+            "users",
+            "add",
+            "alice",
+            "--role",
+            "uploader",
+            "--email",
+            "alice@example.com",
+            "--real-name",
+            "Alice",
+            "--json",
+        )
+    )[0]
     assert user["name"] == "alice" and user["role"] == "uploader"
     up = lines(sh(home, "upload", str(q), "--user", "alice", "--ip", "203.0.113.9", "--json"))[0]
     assert {"content_id", "url", "sha256", "modality", "decision", "matches"} <= set(up)

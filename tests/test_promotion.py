@@ -12,7 +12,13 @@ import pytest
 
 from safeharbor.errors import Forbidden
 from tests.conftest import photo, save
-from tests.test_screening import approved_work, overlaid, upload
+from tests.test_screening import (
+    approved_work,
+    match_score,
+    set_thresholds_around,
+    upload,
+    weak_copy,
+)
 
 
 def tiny_video(path: Path, seconds: int = 2, size: tuple[int, int] = (160, 120)) -> Path:
@@ -31,16 +37,15 @@ def tiny_video(path: Path, seconds: int = 2, size: tuple[int, int] = (160, 120))
 
 def test_promotion_rescreens_at_the_stricter_threshold(platform, people, tmp_path):
     approved_work(platform, people, save(photo(50), tmp_path / "r.jpg"), title="Poster")
-    query = save(overlaid(photo(50).crop((40, 30, 600, 450))), tmp_path / "q.jpg", quality=40)
-    with platform.unit() as svc:
-        score = svc.screening.screen_file(query, uploader=None).matches[0].score
-    t = platform.settings.thresholds
-    t.match, t.priority, t.review = min(score + 0.02, 1.0), score - 0.02, min(score + 0.02, 1.0)
+    query = weak_copy(50, tmp_path / "q.jpg")
+    set_thresholds_around(platform, match_score(platform, query), review_above=True)
     content, res = upload(platform, people["uploader"].id, query)
     assert res.verdict.decision == "allow" and content.state == "available"
     with platform.unit() as svc:
         with pytest.raises(Forbidden):
-            svc.screening.promote(content.public_id, "feature", svc.accounts.get(people["uploader"].id))
+            svc.screening.promote(
+                content.public_id, "feature", svc.accounts.get(people["uploader"].id)
+            )
         c, res2, promoted = svc.screening.promote(
             content.public_id, "ads", svc.accounts.get(people["reviewer"].id)
         )
@@ -49,8 +54,9 @@ def test_promotion_rescreens_at_the_stricter_threshold(platform, people, tmp_pat
     # An unrelated upload is promoted and the promotion remembered.
     other, _ = upload(platform, people["uploader"].id, save(photo(51), tmp_path / "o.jpg"))
     with platform.unit() as svc:
-        c, _, promoted = svc.screening.promote(other.public_id, "recommend",
-                                               svc.accounts.get(people["reviewer"].id))
+        c, _, promoted = svc.screening.promote(
+            other.public_id, "recommend", svc.accounts.get(people["reviewer"].id)
+        )
     assert promoted and c.promotions == ["recommend"]
 
 
@@ -63,14 +69,16 @@ def test_complete_professional_film_that_matches_nothing_goes_to_review(platform
     codes = {r["code"] for r in content.risk_reasons}
     assert {"professional_complete", "release_markers"} <= codes
     with platform.unit() as svc:
-        c, res2, promoted = svc.screening.promote(content.public_id, "chart",
-                                                  svc.accounts.get(people["reviewer"].id))
+        c, res2, promoted = svc.screening.promote(
+            content.public_id, "chart", svc.accounts.get(people["reviewer"].id)
+        )
     assert not promoted and res2.verdict.decision == "review"
     assert "professionally made" in res2.verdict.reason
     # A short home video with a plain name is promoted.
     home = tiny_video(tmp_path / "our_cat.mp4", size=(64, 48))
     content2, _ = upload(platform, people["uploader"].id, home)
     with platform.unit() as svc:
-        _, _, promoted2 = svc.screening.promote(content2.public_id, "chart",
-                                                svc.accounts.get(people["reviewer"].id))
+        _, _, promoted2 = svc.screening.promote(
+            content2.public_id, "chart", svc.accounts.get(people["reviewer"].id)
+        )
     assert promoted2

@@ -54,13 +54,19 @@ def test_only_approved_works_become_references(platform, people, tmp_path):
     work_file = save(photo(2), tmp_path / "a.jpg")
     reg = register(platform, people["holder"].id, work_file)
     with platform.unit() as svc:
-        svc.registry.review(reg.work.id, "request_info", svc.accounts.get(people["reviewer"].id),
-                            note="send the original RAW file")
+        svc.registry.review(
+            reg.work.id,
+            "request_info",
+            svc.accounts.get(people["reviewer"].id),
+            note="send the original RAW file",
+        )
     assert screen(platform, work_file) == "allow"
     with platform.unit() as svc:
         work = svc.registry.add_proof(
-            reg.work.id, ProofInput("statement", note="RAW attached"),
-            svc.accounts.get(people["holder"].id), None,
+            reg.work.id,
+            ProofInput("statement", note="RAW attached"),
+            svc.accounts.get(people["holder"].id),
+            None,
         )
         assert work.status == WorkStatus.PENDING
         svc.registry.review(reg.work.id, "approve", svc.accounts.get(people["reviewer"].id))
@@ -68,8 +74,9 @@ def test_only_approved_works_become_references(platform, people, tmp_path):
 
     rejected = register(platform, people["holder"].id, save(photo(3), tmp_path / "b.jpg"))
     with platform.unit() as svc:
-        svc.registry.review(rejected.work.id, "reject", svc.accounts.get(people["reviewer"].id),
-                            note="not yours")
+        svc.registry.review(
+            rejected.work.id, "reject", svc.accounts.get(people["reviewer"].id), note="not yours"
+        )
     assert screen(platform, tmp_path / "b.jpg") == "allow"
 
 
@@ -104,8 +111,12 @@ def test_two_holders_claiming_the_same_content_is_a_conflict(platform, people, t
         assert svc.registry.get(first.work.id).status == WorkStatus.APPROVED  # untouched
         assert [c.work_id for c in svc.registry.conflicts()] == [second.work.id]
         # The reviewer awards the content to the first claimant.
-        svc.registry.review(second.work.id, "reject", svc.accounts.get(people["reviewer"].id),
-                            note="first holder showed the negatives")
+        svc.registry.review(
+            second.work.id,
+            "reject",
+            svc.accounts.get(people["reviewer"].id),
+            note="first holder showed the negatives",
+        )
         assert svc.registry.conflicts() == []
         assert svc.registry.get(first.work.id).status == WorkStatus.APPROVED
 

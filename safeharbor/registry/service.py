@@ -99,7 +99,7 @@ class RegistryService:
         sha, size, blob_path = self.platform.blobs.put_file(
             path, self.platform.settings.max_upload_bytes
         )
-        sniffed = sniff_path(blob_path)
+        sniffed = sniff_path(blob_path, display_name)
         media = Media(modality=sniffed.modality, mime=sniffed.mime, path=blob_path)
         try:
             ref_fps = extract_all(media, Role.REFERENCE, self.platform.index.signals)

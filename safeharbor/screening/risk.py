@@ -55,12 +55,42 @@ def title_like(candidate: str, known: Iterable[str]) -> str | None:
         k = normalise_title(title)
         if len(k) < 2:
             continue
-        # a short known title must appear as a whole word; a long one may be misspelt
-        if re.search(rf"(^| ){re.escape(k)}( |$)", cand) or (
+        # a short known title must appear as a whole word (scripts without spaces: as a
+        # run of characters); a long one may also be misspelt
+        cjk = any(ord(ch) > 0x2E80 for ch in k)
+        if (k in cand if cjk else re.search(rf"(^| ){re.escape(k)}( |$)", cand)) or (
             len(k) >= 6 and SequenceMatcher(None, cand, k).ratio() >= 0.85
         ):
             return title
     return None
+
+
+def _tokens(normalised: str) -> set[str]:
+    """Words, and character pairs of scripts written without spaces (Chinese, Japanese)."""
+    out: set[str] = set()
+    for word in normalised.split():
+        if any(ord(ch) > 0x2E80 for ch in word):
+            out.update(word[i : i + 2] for i in range(max(1, len(word) - 1)))
+        elif len(word) >= 2:
+            out.add(word)
+    return out
+
+
+class TitleIndex:
+    """Known titles by token, so an upload's title is compared with the few that share a
+    word with it rather than with every registered title."""
+
+    def __init__(self, titles: Iterable[str]) -> None:
+        self._by_token: dict[str, set[str]] = {}
+        for title in titles:
+            for tok in _tokens(normalise_title(title)):
+                self._by_token.setdefault(tok, set()).add(title)
+
+    def like(self, candidate: str) -> str | None:
+        found: set[str] = set()
+        for tok in _tokens(normalise_title(candidate)):
+            found |= self._by_token.get(tok, set())
+        return title_like(candidate, sorted(found, key=len, reverse=True)) if found else None
 
 
 def professional_complete(
@@ -94,7 +124,7 @@ def assess(
     title: str,
     info: dict[str, Any],
     matches: list[MatchFacts],
-    known_titles: Iterable[str],
+    known_titles: TitleIndex,
     uploader_blocked: int,
     heuristic: ProfessionalWorkHeuristic,
     match_threshold: float,
@@ -119,7 +149,7 @@ def assess(
     markers = _QUALITY.search(title) is not None
     if markers:
         reasons.append(Reason("release_markers", 0.1, "title carries release/quality markers"))
-    like = title_like(title, known_titles)
+    like = known_titles.like(title)
     if like is not None:
         reasons.append(Reason("title_like_known_work", 0.25, f"title resembles '{like}'"))
     if uploader_blocked:

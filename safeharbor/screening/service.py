@@ -98,8 +98,10 @@ class ScreeningService:
         strict: bool = False,
         sha256: str | None = None,
         size: int | None = None,
+        filename: str | None = None,
     ) -> ScreenResult:
-        """Screen a file on disk. Raises ``InvalidInput`` for content that cannot be read."""
+        """Screen a file on disk (``filename``: the name it was uploaded under, if not the
+        path's). Raises ``InvalidInput`` for content that cannot be read."""
         started = time.perf_counter()
         if size is None:
             size = path.stat().st_size
@@ -109,7 +111,7 @@ class ScreeningService:
             raise InvalidInput(
                 f"file is larger than the {self.settings.max_upload_bytes // 2**20} MiB limit"
             )
-        sniffed = sniff_path(path)
+        sniffed = sniff_path(path, filename)
         media = Media(modality=sniffed.modality, mime=sniffed.mime, path=path)
         notes: list[str] = []
         if sniffed.name_mismatch:
@@ -128,14 +130,14 @@ class ScreeningService:
         verdict = decide(matches, self.settings, uploader.id if uploader else None, strict=strict)
 
         info = probe(path, sniffed.modality)
-        shown_title = title or (path.name if path else "")
+        shown_title = title or filename or path.name
         score, reasons, pirated = risk.assess(
             modality=sniffed.modality,
             size=size,
             title=" ".join(x for x in (shown_title, info.get("title", "")) if x),
             info=info,
             matches=matches,
-            known_titles=self._known_titles(now),
+            known_titles=self._known_titles(),
             uploader_blocked=self._blocked_count(uploader),
             heuristic=self.settings.professional,
             match_threshold=t.match,
@@ -191,11 +193,22 @@ class ScreeningService:
             )
         return sorted(by_work.values(), key=lambda f: (-f.score, f.work_id))
 
-    def _known_titles(self, now: Any) -> list[str]:
-        titles = self.session.scalars(
-            select(Work.title).where(Work.status == WorkStatus.APPROVED).limit(50_000)
-        ).all()
-        return list(titles)
+    def _known_titles(self) -> risk.TitleIndex:
+        """Titles of approved works, rebuilt only when the set of approved works changes."""
+        key = self.session.execute(
+            select(func.count(Work.id), func.max(Work.reviewed_at)).where(
+                Work.status == WorkStatus.APPROVED
+            )
+        ).one()
+        cached = self.platform.cache.get("titles")
+        if cached is None or cached[0] != tuple(key):
+            titles = self.session.scalars(
+                select(Work.title).where(Work.status == WorkStatus.APPROVED)
+            ).all()
+            cached = (tuple(key), risk.TitleIndex(titles))
+            self.platform.cache["titles"] = cached
+        index: risk.TitleIndex = cached[1]
+        return index
 
     def _blocked_count(self, uploader: User | None) -> int:
         if uploader is None:
@@ -232,7 +245,7 @@ class ScreeningService:
         name = display_name(filename or path.name)
         sha, size, blob = self.platform.blobs.put_file(path, self.settings.max_upload_bytes)
         result = self.screen_file(
-            blob, uploader=uploader, title=title or name, sha256=sha, size=size
+            blob, uploader=uploader, title=title or name, sha256=sha, size=size, filename=name
         )
         now = self.clock.now()
         content = Content(
@@ -349,6 +362,7 @@ class ScreeningService:
             strict=True,
             sha256=content.sha256,
             size=content.size,
+            filename=content.filename,
         )
         decision = result.verdict.decision
         if decision in (Decision.ALLOW, Decision.ALLOW_LICENSED) and result.looks_pirated:

@@ -50,9 +50,9 @@ def sniff(head: bytes, filename: str | None = None) -> Sniffed:
     return Sniffed(modality, mime, _name_mismatch(filename, modality))
 
 
-def sniff_path(path: Path) -> Sniffed:
+def sniff_path(path: Path, filename: str | None = None) -> Sniffed:
     with path.open("rb") as fh:
-        return sniff(fh.read(8192), path.name)
+        return sniff(fh.read(8192), filename or path.name)
 
 
 def _looks_like_text(head: bytes) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from safeharbor.signals.base import SignalType
 from safeharbor.signals.exact import ExactSignal
+from safeharbor.signals.image import ImageSignal
 
 #: every signal type the screen runs, in order; add a modality by adding it here
-SIGNAL_TYPES: tuple[type[SignalType], ...] = (ExactSignal,)  # TEMP until image lands
+SIGNAL_TYPES: tuple[type[SignalType], ...] = (ExactSignal, ImageSignal)
 
 
 def all_signals() -> list[SignalType]:

@@ -1,0 +1,354 @@
+"""Unit tests of the image signal on small pictures made here (no corpus, no network)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pdqhash
+import pytest
+from PIL import Image, ImageDraw, ImageOps
+
+from safeharbor.index.hamming import HammingIndex
+from safeharbor.signals.base import Media, Role, SignalError
+from safeharbor.signals.image import (
+    BLOCK_BYTES,
+    D65,
+    D80,
+    ImageSignal,
+    _apply_variant,
+    find_rectangles,
+    load_image,
+    score_from_distance,
+    trim_borders,
+)
+
+
+def picture(seed: int, size: tuple[int, int] = (480, 360)) -> Image.Image:
+    """A deterministic 'photo': smooth colour field plus shapes, different for each seed."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.zeros((h, w, 3), np.float32)
+    for c in range(3):
+        for _ in range(4):
+            fx, fy, ph = rng.uniform(0.5, 4, 2).tolist() + [rng.uniform(0, 6.3)]
+            base[..., c] += np.sin(xx / w * fx * 6.28 + yy / h * fy * 6.28 + ph)
+    base = (base - base.min()) / (base.max() - base.min()) * 200 + 20
+    im = Image.fromarray(base.astype(np.uint8))
+    d = ImageDraw.Draw(im)
+    for _ in range(12):
+        x0, y0 = int(rng.integers(0, w - 40)), int(rng.integers(0, h - 40))
+        x1, y1 = x0 + int(rng.integers(20, w // 3)), y0 + int(rng.integers(20, h // 3))
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            d.ellipse((x0, y0, x1, y1), fill=colour)
+        else:
+            d.rectangle((x0, y0, x1, y1), fill=colour)
+    return im
+
+
+def encode(im: Image.Image, fmt: str = "PNG", **kw: object) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def media(data: bytes, mime: str = "image/png") -> Media:
+    return Media("image", mime, data=data)
+
+
+@pytest.fixture(scope="module")
+def signal() -> ImageSignal:
+    return ImageSignal()
+
+
+@pytest.fixture(scope="module")
+def indexed(signal: ImageSignal):  # type: ignore[no-untyped-def]
+    index = signal.new_index()
+    pics = {i: picture(i) for i in range(1, 9)}
+    for ref_id, im in pics.items():
+        index.add(ref_id, signal.extract(media(encode(im)), Role.REFERENCE))
+    return index, pics
+
+
+def best(signal: ImageSignal, index, data: bytes):  # type: ignore[no-untyped-def]
+    matches = index.search(signal.extract(media(data, "image/jpeg"), Role.QUERY), 0.0)
+    return matches[0] if matches else None
+
+
+# ------------------------------------------------------------------ interface
+
+
+def test_class_attributes(signal: ImageSignal) -> None:
+    assert signal.name == "image"
+    assert signal.modalities == frozenset({"image"})
+    assert signal.applies_to(Media("image", "image/png", data=b"x"))
+    assert not signal.applies_to(Media("audio", "audio/mpeg", data=b"x"))
+
+
+def test_fingerprint_shape(signal: ImageSignal) -> None:
+    fps = signal.extract(media(encode(picture(1))), Role.REFERENCE)
+    assert [fp.kind for fp in fps] == ["global"]
+    assert all(len(fp.value) == BLOCK_BYTES and fp.signal == "image" for fp in fps)
+    assert fps[0].meta["box"] == [0.0, 0.0, 1.0, 1.0]
+    q = signal.extract(media(encode(picture(1))), Role.QUERY)
+    assert {fp.meta["variant"] for fp in q if fp.kind == "global"} >= {
+        "identity",
+        "rot90",
+        "flip_h",
+    }
+
+
+def test_identical_pixels_score_one(signal: ImageSignal, indexed) -> None:  # type: ignore[no-untyped-def]
+    index, pics = indexed
+    m = best(signal, index, encode(pics[3]))
+    assert m is not None and m.ref_id == 3 and m.score == 1.0 and m.distance == 0
+    assert m.query_span is None and m.reference_span is None
+    ev = m.evidence
+    assert ev["query_variant"] == "identity" and ev["main_distance"] == 0
+    assert ev["reference_box"] == [0.0, 0.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda im: encode(im, "JPEG", quality=35),
+        lambda im: encode(im.resize((im.width // 4, im.height // 4)), "JPEG", quality=85),
+        lambda im: encode(im.resize((im.width * 2, im.height * 2)), "JPEG", quality=85),
+        lambda im: encode(ImageOps.grayscale(im), "JPEG", quality=85),
+        lambda im: encode(ImageOps.mirror(im), "JPEG", quality=85),
+        lambda im: encode(im.transpose(Image.Transpose.ROTATE_90), "JPEG", quality=85),
+        lambda im: encode(im.transpose(Image.Transpose.ROTATE_180), "JPEG", quality=85),
+        lambda im: encode(im.transpose(Image.Transpose.ROTATE_270), "JPEG", quality=85),
+        lambda im: encode(ImageOps.expand(im, border=(40, 20, 30, 50), fill=(255, 255, 255))),
+    ],
+    ids=[
+        "jpeg35",
+        "resize25",
+        "resize200",
+        "grey",
+        "mirror",
+        "rot90",
+        "rot180",
+        "rot270",
+        "border",
+    ],
+)
+def test_edits_still_match(signal: ImageSignal, indexed, edit) -> None:  # type: ignore[no-untyped-def]
+    index, pics = indexed
+    m = best(signal, index, edit(pics[5]))
+    assert m is not None and m.ref_id == 5 and m.score >= 0.80
+
+
+def test_pasted_into_screenshot_matches_via_region(signal: ImageSignal, indexed) -> None:  # type: ignore[no-untyped-def]
+    index, pics = indexed
+    canvas = Image.new("RGB", (900, 700), (245, 245, 245))
+    d = ImageDraw.Draw(canvas)
+    d.rectangle((0, 0, 900, 40), fill=(40, 60, 90))
+    for y in range(80, 650, 30):
+        d.text((20, y), "some sidebar text", fill=(20, 20, 20))
+    canvas.paste(pics[6], (300, 150))
+    m = best(signal, index, encode(canvas, "JPEG", quality=90))
+    assert m is not None and m.ref_id == 6 and m.score >= 0.80
+    assert m.evidence["query_kind"] == "region"
+    x0, y0, x1, y1 = m.evidence["query_box"]
+    assert abs(x0 - 300 / 900) < 0.02 and abs(y0 - 150 / 700) < 0.02
+
+
+def test_unrelated_pictures_do_not_match(signal: ImageSignal, indexed) -> None:  # type: ignore[no-untyped-def]
+    index, _ = indexed
+    for seed in range(100, 110):
+        matches = index.search(signal.extract(media(encode(picture(seed))), Role.QUERY), 0.65)
+        assert matches == []
+
+
+def test_remove_and_len(signal: ImageSignal) -> None:
+    index = signal.new_index()
+    im = picture(42)
+    index.add(7, signal.extract(media(encode(im)), Role.REFERENCE))
+    assert len(index) == 1
+    assert index.search(signal.extract(media(encode(im)), Role.QUERY), 0.8)
+    index.remove(7)
+    assert len(index) == 0
+    assert index.search(signal.extract(media(encode(im)), Role.QUERY), 0.0) == []
+
+
+def test_foreign_fingerprints_ignored(signal: ImageSignal) -> None:
+    from safeharbor.signals.base import Fingerprint
+
+    index = signal.new_index()
+    index.add(1, [Fingerprint("exact", "sha256", b"\0" * 32)])
+    assert len(index) == 0
+    assert index.search([Fingerprint("exact", "sha256", b"\0" * 32)], 0.0) == []
+
+
+# ------------------------------------------------------------------ score mapping
+
+
+def test_score_mapping_monotone_and_anchored() -> None:
+    assert score_from_distance(0) == 1.0
+    assert score_from_distance(D80) == pytest.approx(0.80)
+    assert score_from_distance(D65) == pytest.approx(0.65)
+    ds = np.arange(0, 1025, 8)
+    scores = [score_from_distance(float(d)) for d in ds]
+    assert all(a >= b for a, b in zip(scores, scores[1:], strict=False))
+    assert scores[-1] == 0.0 and all(0.0 <= s <= 1.0 for s in scores)
+
+
+# ------------------------------------------------------------------ geometry helpers
+
+
+def test_variant_order_matches_pdqhash() -> None:
+    a = np.asarray(picture(9, (96, 96)))
+    hashes, _ = pdqhash.compute_dihedral(np.ascontiguousarray(a))
+    for v in range(8):
+        h, _ = pdqhash.compute(np.ascontiguousarray(_apply_variant(a, v)))
+        dists = [int((h != x).sum()) for x in hashes]
+        assert int(np.argmin(dists)) == v
+
+
+def test_trim_borders_finds_content() -> None:
+    im = picture(3, (200, 150))
+    framed = np.asarray(ImageOps.expand(im, border=(30, 10, 20, 40), fill=(0, 0, 0)))
+    x0, y0, x1, y1 = trim_borders(framed)
+    assert (abs(x0 - 30), abs(y0 - 10), abs(x1 - 230), abs(y1 - 160)) <= (2, 2, 2, 2)
+    blank = np.zeros((100, 100, 3), np.uint8)
+    assert trim_borders(blank) == (0, 0, 100, 100)
+
+
+def test_find_rectangles_in_collage() -> None:
+    canvas = Image.new("RGB", (600, 400), (255, 255, 255))
+    canvas.paste(picture(4, (280, 190)), (10, 10))
+    canvas.paste(picture(5, (280, 380)), (310, 10))
+    a = np.asarray(canvas)
+    # boxes come out a little generous; the trim that follows in extract() tightens them
+    boxes = [trim_borders(a, b, rounds=1) for b in find_rectangles(a)]
+    assert (10, 10, 290, 200) in boxes
+    assert (310, 10, 590, 390) in boxes
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_empty_file(signal: ImageSignal) -> None:
+    with pytest.raises(SignalError, match="empty"):
+        signal.extract(media(b""), Role.QUERY)
+
+
+def test_not_an_image_claiming_jpeg(signal: ImageSignal) -> None:
+    with pytest.raises(SignalError, match="not a picture"):
+        signal.extract(media(b"<html>hello</html>" * 20, "image/jpeg"), Role.QUERY)
+
+
+def test_truncated_jpeg(signal: ImageSignal) -> None:
+    data = encode(picture(1), "JPEG", quality=90)
+    with pytest.raises(SignalError, match="truncated or corrupt"):
+        signal.extract(media(data[: len(data) // 2], "image/jpeg"), Role.QUERY)
+
+
+def test_corrupt_png(signal: ImageSignal) -> None:
+    data = bytearray(encode(picture(1)))
+    data[200:400] = b"\x00" * 200
+    with pytest.raises(SignalError):
+        signal.extract(media(bytes(data)), Role.QUERY)
+
+
+def _png_header_only(w: int, h: int) -> bytes:
+    """A PNG whose header claims w x h: the pixels never need to exist to test the guard."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_refused_before_decoding(signal: ImageSignal) -> None:
+    with pytest.raises(SignalError, match="too large"):
+        signal.extract(media(_png_header_only(20_000, 20_000)), Role.QUERY)
+
+
+def test_pixel_limit_is_configurable() -> None:
+    small = ImageSignal(max_pixels=10_000)
+    with pytest.raises(SignalError, match="too large"):
+        small.extract(media(encode(picture(1, (200, 200)))), Role.QUERY)
+
+
+# ------------------------------------------------------------------ formats
+
+
+def test_animated_gif_uses_first_frame(signal: ImageSignal) -> None:
+    frames = [picture(11).convert("P"), picture(12).convert("P")]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    a = load_image(buf.getvalue())
+    b = load_image(encode(frames[0].convert("RGB")))
+    assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).mean() < 3
+
+
+def test_cmyk_jpeg(signal: ImageSignal) -> None:
+    im = picture(13)
+    a = load_image(encode(im.convert("CMYK"), "JPEG", quality=95))
+    ref = np.asarray(im)
+    assert np.abs(a.astype(int) - ref.astype(int)).mean() < 12
+
+
+def test_palette_and_alpha_on_white() -> None:
+    rgba = Image.new("RGBA", (100, 100), (255, 0, 0, 0))  # fully transparent red
+    ImageDraw.Draw(rgba).rectangle((25, 25, 75, 75), fill=(0, 0, 255, 255))
+    a = load_image(encode(rgba))
+    assert tuple(a[5, 5]) == (255, 255, 255)  # transparent composited on white
+    assert tuple(a[50, 50]) == (0, 0, 255)
+    pal = picture(14).convert("P", palette=Image.Palette.ADAPTIVE)
+    assert load_image(encode(pal)).shape == (360, 480, 3)
+
+
+def test_sixteen_bit_grey_keeps_its_range() -> None:
+    ramp = (np.linspace(0, 65535, 256)[None, :].repeat(64, axis=0)).astype(np.uint16)
+    im = Image.fromarray(ramp)
+    a = load_image(encode(im))
+    assert a.dtype == np.uint8 and a[..., 0].min() <= 1 and a[..., 0].max() >= 254
+    assert 100 < a[0, 128, 0] < 156  # the middle of the ramp stays in the middle
+
+
+def test_exif_orientation_applied() -> None:
+    im = picture(15, (300, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 CW on display
+    data = encode(im, "JPEG", quality=95, exif=exif.tobytes())
+    a = load_image(data)
+    assert a.shape[:2] == (300, 200)  # portrait after orientation
+
+
+def test_large_picture_downscaled() -> None:
+    a = load_image(encode(picture(16, (2000, 1500)), "JPEG", quality=90))
+    assert max(a.shape[:2]) <= 512
+
+
+# ------------------------------------------------------------------ hamming index
+
+
+def test_hamming_index_radius_knn_remove_compact() -> None:
+    rng = np.random.default_rng(0)
+    idx = HammingIndex(256)
+    codes = rng.integers(0, 256, (50, 32), dtype=np.uint8)
+    for i in range(50):
+        idx.add(i, codes[i : i + 1])
+    assert len(idx) == 50
+    q = codes[7].copy()
+    q[0] ^= 0b111  # 3 bits away
+    hits = idx.search_radius(q[None], 3)
+    assert [(h.ref_id, h.distance) for h in hits] == [(7, 3)]
+    assert idx.search_radius(q[None], 2) == []
+    assert idx.search_knn(q[None], 1)[0].ref_id == 7
+    for i in range(20):
+        idx.remove(i)  # forces a compaction
+    assert len(idx) == 30 and idx.ncodes == 30
+    assert idx.search_knn(codes[7:8], 1)[0].ref_id != 7
+    assert idx.search_radius(codes[30:31], 0)[0].ref_id == 30

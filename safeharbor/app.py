@@ -40,8 +40,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["service"])
     def health() -> dict[str, object]:
-        with platform.unit() as svc:
-            platform.index.refresh(svc.session)
+        platform.index.refresh(platform.db)
         return {"status": "ok", "version": __version__, "references": platform.index.size()}
 
     app.include_router(accounts_router)

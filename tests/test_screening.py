@@ -81,6 +81,8 @@ def test_transformed_copy_of_an_image_work_is_held_for_proof(platform, people, t
 
 
 def test_work_type_policy_blocks_films_and_music(platform, people, tmp_path):
+    """LEGAL.md, Repeat infringement: "professionally made complete films and music ...
+    signal lack of licence (guideline 9.13)": their matches block, pictures are held."""
     still = save(photo(12), tmp_path / "still.png", "PNG")
     approved_work(platform, people, still, work_type="film", title="Wandering Earth")
     _, res = upload(
@@ -133,6 +135,9 @@ def test_only_the_holder_grants_licences(platform, people, tmp_path):
 
 
 def test_priority_work_blocks_on_a_weaker_match(platform, people, tmp_path):
+    """LEGAL.md, Repeat infringement, stay-down: "CN stay-down ... works on the NCAC
+    key-supervision list; prevent unauthorised hot releases (NCAC 2015 items 5-6)", and
+    guideline 9.13 (works in cinema or broadcast)."""
     work_id = approved_work(platform, people, save(photo(15), tmp_path / "r.jpg"))
     query = weak_copy(15, tmp_path / "q.jpg")
     set_thresholds_around(platform, match_score(platform, query), review_above=False)
@@ -200,6 +205,8 @@ def test_hold_answered_with_a_licence_goes_to_a_reviewer(platform, people, tmp_p
 
 
 def test_every_decision_is_recorded_with_who_when_ip_and_fingerprints(platform, people, tmp_path):
+    """LEGAL.md, Records: "uploader's user name, registration IP and time, upload IP and
+    time, contact details, the information uploaded" (court guideline 9.10(3))."""
     approved_work(platform, people, save(photo(17), tmp_path / "r.jpg"))
     copy = save(photo(17), tmp_path / "u.jpg", quality=60)  # re-encoded: not an exact copy
     content, _ = upload(platform, people["uploader"].id, copy, ip="192.0.2.55")

@@ -1,7 +1,7 @@
 """The in-process indexes of reference fingerprints, one per signal type, built from the
 database and kept current.
 
-Every reference ever stored is indexed; whether a match counts (the work is approved, the
+Every reference ever committed is indexed; whether a match counts (the work is approved, the
 stay-down entry is live) is decided from the database when a match is found, so a status
 change made by another process (the CLI beside a running server) takes effect at once.
 New references are picked up incrementally, by id, before each search.
@@ -13,9 +13,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
+from safeharbor.db import Database
 from safeharbor.registry.models import Reference, ReferenceFingerprint
 from safeharbor.signals import all_signals
 from safeharbor.signals.base import Fingerprint, SignalIndex, SignalMatch, SignalType
@@ -34,37 +34,59 @@ class _Loaded:
 
 
 class ReferenceIndex:
+    LOOKBACK = 10_000
+
     def __init__(self, signals: Sequence[SignalType] | None = None) -> None:
         self.signals = list(signals or all_signals())
         self._indexes = {s.name: _Loaded(s, s.new_index()) for s in self.signals}
         self._max_ref_id = 0
+        self._loaded: set[int] = set()
         self._lock = threading.Lock()
 
-    def refresh(self, session: Session) -> int:
-        """Load references added since the last refresh; returns how many were added."""
-        with self._lock:
-            refs = session.scalars(
-                select(Reference.id).where(Reference.id > self._max_ref_id).order_by(Reference.id)
-            ).all()
-            if not refs:
+    def refresh(self, db: Database) -> int:
+        """Load references committed since the last refresh; returns how many were added.
+
+        Reads through its own session, so a reference whose registration is later rolled
+        back never enters the index (its id could be reused by another work). Ids are
+        handed out before commit, so a transaction may commit a lower id after a higher
+        one has been loaded: the last ``LOOKBACK`` ids are checked again for such gaps."""
+        with self._lock, db.sessions() as session:
+            low = max(0, self._max_ref_id - self.LOOKBACK)
+            ids = set(session.scalars(select(Reference.id).where(Reference.id > low)).all())
+            new = ids - self._loaded
+            if not new:
                 return 0
-            rows = session.scalars(
-                select(ReferenceFingerprint)
-                .where(ReferenceFingerprint.reference_id.in_(refs))
+            # Plain rows, not ORM objects: a cold start loads every reference there is.
+            rows = session.execute(
+                select(
+                    ReferenceFingerprint.reference_id,
+                    ReferenceFingerprint.signal,
+                    ReferenceFingerprint.kind,
+                    ReferenceFingerprint.value,
+                    ReferenceFingerprint.quality,
+                    ReferenceFingerprint.meta,
+                )
+                .where(
+                    # a few new references (the usual case) by id; a cold start by range
+                    ReferenceFingerprint.reference_id.in_(sorted(new))
+                    if len(new) <= 500
+                    else ReferenceFingerprint.reference_id > low
+                )
                 .order_by(ReferenceFingerprint.reference_id, ReferenceFingerprint.id)
             ).all()
             by_ref: dict[int, list[Fingerprint]] = {}
-            for row in rows:
-                by_ref.setdefault(row.reference_id, []).append(to_fingerprint(row))
+            for ref_id, signal, kind, value, quality, meta in rows:
+                if ref_id in new:
+                    by_ref.setdefault(ref_id, []).append(
+                        Fingerprint(
+                            signal=signal, kind=kind, value=value, quality=quality, meta=meta
+                        )
+                    )
             for ref_id, fps in by_ref.items():
                 self._add_locked(ref_id, fps)
-            self._max_ref_id = max(refs)
-            return len(refs)
-
-    def add(self, ref_id: int, fingerprints: Sequence[Fingerprint]) -> None:
-        with self._lock:
-            self._add_locked(ref_id, fingerprints)
-            self._max_ref_id = max(self._max_ref_id, ref_id)
+            self._loaded |= new
+            self._max_ref_id = max(self._max_ref_id, *new)
+            return len(new)
 
     def _add_locked(self, ref_id: int, fingerprints: Sequence[Fingerprint]) -> None:
         for name, loaded in self._indexes.items():

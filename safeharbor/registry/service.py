@@ -136,7 +136,7 @@ class RegistryService:
             self._add_proof(work, proof)
 
         # Who else claims this content? Search before indexing our own reference.
-        self.platform.index.refresh(self.session)
+        self.platform.index.refresh(self.platform.db)
         claimed = self._claims_matching(query_fps, holder)
 
         ref = Reference(work_id=work.id, source="work", created_at=now)
@@ -147,8 +147,7 @@ class RegistryService:
             for fp in ref_fps
         ]
         self.session.add(ref)
-        self.session.flush()
-        self.platform.index.add(ref.id, ref_fps)
+        self.session.flush()  # indexed by the next refresh, once committed
 
         conflicts: list[OwnershipConflict] = []
         for other, match in claimed:

@@ -122,7 +122,7 @@ class ScreeningService:
             raise InvalidInput(f"{sniffed.modality} could not be read: {exc}") from exc
         sha = sha256 or next((fp.hex() for fp in fps if fp.signal == "exact"), "")
 
-        self.platform.index.refresh(self.session)
+        self.platform.index.refresh(self.platform.db)
         t = self.settings.thresholds
         floor = min(t.review, t.priority, t.match)
         now = self.clock.now()

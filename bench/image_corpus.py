@@ -20,8 +20,10 @@ Steps:
 4. Group versions of the same picture (the same file at several resolutions, dark/light
    variants, copies in two packages): pictures whose PDQ hashes (any flip/rotation) are
    within 40 bits, or whose names are equal once resolution and dark/light tokens are
-   stripped, form one group. A group is never split between references and distractors,
-   so a "false match" in the benchmark is a match between genuinely different pictures.
+   stripped, form one group, and one picture of each group is kept. Files under a
+   ``test``/``tests`` folder are skipped: software test fixtures are deliberately altered
+   copies of one picture (shifted, rotated), not distinct pictures. So a "false match" in
+   the benchmark is a match between genuinely different pictures.
 5. Split groups into references / distractors by a hash of the group's first file name
    (deterministic, about one third references).
 """
@@ -153,7 +155,10 @@ def build(verbose: bool = True) -> list[Item]:
     files = sorted(
         p
         for p in root.rglob("*")
-        if p.suffix.lower() in EXTS and p.is_file() and not p.is_symlink()
+        if p.suffix.lower() in EXTS
+        and p.is_file()
+        and not p.is_symlink()
+        and not {"test", "tests"} & set(p.relative_to(root).parts)
     )
     seen: set[str] = set()
     kept: list[tuple[str, Path, np.ndarray]] = []

@@ -30,7 +30,9 @@ def get_services(platform: Annotated[Platform, Depends(get_platform)]) -> Iterat
         yield svc
 
 
-Svc = Annotated[Services, Depends(get_services)]
+# "function" scope: the transaction commits before the response is sent, so a client is
+# never told 201 about something a failed commit rolled back.
+Svc = Annotated[Services, Depends(get_services, scope="function")]
 
 
 def _key(authorization: str | None, x_api_key: str | None) -> str | None:

@@ -50,8 +50,9 @@ app.add_typer(licences_app, name="licences")
 app.add_typer(priority_app, name="priority")
 app.add_typer(content_app, name="content")
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# markup off: titles and names are user data, and "[red]" in one must print as typed
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
+out = Console(soft_wrap=True, markup=False, highlight=False)
 
 _state: dict[str, Any] = {}
 T = TypeVar("T")
@@ -91,8 +92,9 @@ def ensure_operator(svc: Services) -> tuple[User, str | None]:
     user = svc.accounts.create_user(OPERATOR, "admin")
     key = svc.accounts.create_api_key(user, label="created at init")
     key_file = svc.platform.settings.home / "admin-api-key"
-    key_file.write_text(key + "\n")
-    os.chmod(key_file, 0o600)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never world-readable
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
     return user, key
 
 
@@ -186,8 +188,8 @@ def serve(
 
     platform = _platform()
     key_file = platform.settings.home / "admin-api-key"
-    h = host or platform.settings.host
-    p = port or platform.settings.port
+    h = platform.settings.host = host or platform.settings.host
+    p = platform.settings.port = port or platform.settings.port
     err.print(f"safeharbor on http://{h}:{p}  (API docs: http://{h}:{p}/docs)")
     if key_file.exists():
         err.print(f"operator API key: {key_file}")
@@ -233,6 +235,22 @@ def users_key(name: str, label: Annotated[str | None, typer.Option()] = None) ->
     """Create an API key for a user (shown once)."""
     key = _run(lambda svc: svc.accounts.create_api_key(svc.accounts.get(name), label))
     out.print(key)
+
+
+@users_app.command("revoke-key")
+def users_revoke_key(name: str, prefix: str) -> None:
+    """Revoke a user's API key, named by its first characters."""
+    n = _run(
+        lambda svc: svc.accounts.revoke_api_key(svc.accounts.get(name), prefix, _operator(svc))
+    )
+    out.print(f"{n} key(s) revoked")
+
+
+@users_app.command("suspend")
+def users_suspend(name: str) -> None:
+    """Suspend an account: it can no longer sign in, upload or use its keys."""
+    _run(lambda svc: svc.accounts.set_status(svc.accounts.get(name), "suspended", _operator(svc)))
+    out.print(f"{name} suspended")
 
 
 @users_app.command("list")
@@ -300,7 +318,7 @@ def works_add(
                 if as_json:
                     _emit(view)
                 else:
-                    progress.console.print(
+                    out.print(
                         f"work {view['id']} '{view['title']}' {view['status']}"
                         + (
                             f" (conflicts with {view['conflicts_with']})"
@@ -606,7 +624,7 @@ def scan(paths: list[Path], as_json: JsonOpt = False) -> None:
                     if best
                     else ""
                 )
-                progress.console.print(f"{row['path']}: {row['decision']}{desc}", markup=False)
+                out.print(f"{row['path']}: {row['decision']}{desc}")
             progress.advance(task)
     if failures:
         raise typer.Exit(1)
@@ -632,7 +650,7 @@ def upload(
             err.print(f"notice: {UPLOAD_WARNING}", markup=False)
             svc.accounts.accept_terms(uploader, svc.platform.settings.terms_version, ip)
         content, res = svc.screening.upload(uploader, path, title=title, ip=ip, client="cli")
-        view = content_view(content, base_url=svc.platform.settings.public_url)
+        view = content_view(content, base_url=svc.platform.settings.base_url)
         view["matches"] = res.view()["matches"]
         view["notes"] = res.notes
         return view
@@ -723,8 +741,11 @@ def review_queue(as_json: JsonOpt = False) -> None:
     def do(svc: Services) -> dict[str, Any]:
         op = _operator(svc)
         return {
-            "works": [work_view(w) for w in svc.registry.list_works(op, "pending")]
-            + [work_view(w) for w in svc.registry.list_works(op, "needs_info")],
+            "works": [
+                work_view(w)
+                for status in ("pending", "needs_info", "conflict")
+                for w in svc.registry.list_works(op, status)
+            ],
             "conflicts": [c.id for c in svc.registry.conflicts()],
             "held": [content_view(c) for c in svc.screening.review_queue()],
         }

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     #: the platform's address, for the links to uploads (``/c/ID``) it hands out
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str | None = None
     thresholds: Thresholds = Field(default_factory=Thresholds)
     policies: dict[str, WorkTypePolicy] = Field(default_factory=_default_policies)
     professional: ProfessionalWorkHeuristic = Field(default_factory=ProfessionalWorkHeuristic)
@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'safeharbor.db'}"
+
+    @property
+    def base_url(self) -> str:
+        """Where the platform is reached: ``public_url``, else the address it listens on."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def blob_dir(self) -> Path:

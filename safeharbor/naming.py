@@ -9,6 +9,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from safeharbor.errors import InvalidInput
+
+
+def clean_title(title: str) -> str:
+    """A title as typed by a person: trimmed, one line, no control characters, 500 at most."""
+    if len(title) > 500:
+        raise InvalidInput("title is longer than 500 characters")
+    title = " ".join(display_name(title.replace("\n", " ").replace("\t", " ")).split())
+    if not title:
+        raise InvalidInput("a title cannot be empty")
+    return title
+
 
 def display_name(name: str | Path) -> str:
     text = os.fsencode(name).decode("utf-8", "replace") if isinstance(name, Path) else name

@@ -163,3 +163,102 @@ def test_licence_via_api(client, platform, people):
         files={"file": ("x.jpg", jpeg_bytes(photo(24), 60), "image/jpeg")},
     )
     assert up.json()["decision"] == "allow-licensed"
+
+
+def test_a_failed_commit_is_not_reported_as_success(platform, people, monkeypatch):
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm import Session
+
+    from safeharbor.app import create_app
+
+    headers = auth(platform, "root")
+
+    def broken_commit(self: Session) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(Session, "commit", broken_commit)
+    with TestClient(create_app(platform), raise_server_exceptions=False) as c:
+        r = c.post("/api/users", headers=headers, json={"name": "zed", "role": "uploader"})
+    assert r.status_code == 500
+    monkeypatch.undo()
+    assert client_get_user(platform, "zed") is None
+
+
+def client_get_user(platform, name):  # noqa: ANN001, ANN201
+    from sqlalchemy import select
+
+    from safeharbor.accounts.models import User
+
+    with platform.unit() as svc:
+        return svc.session.scalar(select(User).where(User.name == name))
+
+
+def test_reviewer_sees_the_answer_to_a_block_and_its_document(client, platform, people):
+    holder, reviewer, uploader = (auth(platform, n) for n in ("studio", "rita", "alice"))
+    work = _register(client, holder, 25, work_type="film").json()
+    client.post(f"/api/works/{work['id']}/review", headers=reviewer, json={"action": "approve"})
+    up = client.post(
+        "/api/uploads",
+        headers=uploader,
+        files={"file": ("clip.jpg", jpeg_bytes(photo(25), 50), "image/jpeg")},
+    ).json()
+    assert up["state"] == "blocked"
+    assert client.get("/api/review/queue", headers=reviewer).json()["held"] == []
+    client.post(
+        f"/api/contents/{up['content_id']}/answer",
+        headers=uploader,
+        data={"kind": "licence", "statement": "distribution deal"},
+        files={"document": ("deal.pdf", b"%PDF-1.4 deal", "application/pdf")},
+    )
+    held = client.get("/api/review/queue", headers=reviewer).json()["held"]
+    assert [h["content_id"] for h in held] == [up["content_id"]]
+    resp = held[0]["responses"][0]
+    assert resp["statement"] == "distribution deal" and resp["document_name"] == "deal.pdf"
+    assert client.get(resp["document_url"], headers=reviewer).content == b"%PDF-1.4 deal"
+    assert client.get(resp["document_url"], headers=auth(platform, "bob")).status_code == 403
+    client.post(
+        f"/api/contents/{up['content_id']}/review",
+        headers=reviewer,
+        json={"action": "allow", "note": "deal verified"},
+    )
+    # The uploader follows the case without learning who reviewed it or from where.
+    seen = client.get(f"/api/contents/{up['content_id']}", headers=uploader).json()
+    assert seen["state"] == "available" and seen["responses"][0]["status"] == "accepted"
+    actors = [h["actor"] for h in seen["history"]]
+    assert actors[0]["id"] == people["uploader"].id  # their own upload
+    assert actors[-1] == {"id": None, "ip": None}  # the reviewer's action
+    staff = client.get(f"/api/contents/{up['content_id']}", headers=reviewer).json()
+    assert staff["history"][-1]["actor"]["id"] == people["reviewer"].id
+
+
+def test_upload_titles_are_checked_and_content_ids_are_not_guessable(client, platform, people):
+    h = auth(platform, "alice")
+    f = {"file": ("a.jpg", jpeg_bytes(photo(26)), "image/jpeg")}
+    r = client.post("/api/uploads", headers=h, files=f, data={"title": "x" * 600})
+    assert r.status_code == 422 and "500" in r.json()["detail"]
+    r = client.post("/api/uploads", headers=h, files=f, data={"title": "line\none\x1b[31m"})
+    assert r.status_code == 201 and r.json()["title"] == "line one\ufffd[31m"
+    assert r.json()["url"] == f"{platform.settings.base_url}/c/{r.json()['content_id']}"
+    assert client.get("/c/1").status_code == 404
+    assert client.get("/api/contents/1", headers=auth(platform, "rita")).status_code == 404
+
+
+def test_keys_can_be_revoked_and_accounts_suspended(client, platform, people):
+    key = client.post("/api/users/bob/keys", headers=auth(platform, "bob")).json()["api_key"]
+    h = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/users/me", headers=h).status_code == 200
+    assert (
+        client.delete(
+            f"/api/users/bob/keys/{key[:12]}", headers=auth(platform, "alice")
+        ).status_code
+        == 403
+    )
+    assert client.delete(f"/api/users/bob/keys/{key[:12]}", headers=h).json() == {"revoked": 1}
+    assert client.get("/api/users/me", headers=h).status_code == 401
+    other = auth(platform, "bob")
+    r = client.post(
+        "/api/users/bob/status", headers=auth(platform, "root"), json={"status": "suspended"}
+    )
+    assert r.json()["status"] == "suspended"
+    r = client.get("/api/users/me", headers=other)
+    assert r.status_code == 401 and "suspended" in r.json()["detail"]

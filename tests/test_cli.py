@@ -116,3 +116,11 @@ def test_cli_failures_are_one_line_and_non_zero(tmp_path):
         assert run.returncode != 0, args
         assert run.stderr.strip().count("\n") == 0 and run.stderr.startswith("error:"), run.stderr
         assert run.stdout == ""
+
+
+def test_titles_with_markup_print_as_typed(tmp_path):
+    home = tmp_path / "home"
+    path = save(photo(45), tmp_path / "p.jpg")
+    sh(home, "works", "add", str(path), "--holder", "studio", "--title", "[/bold] x [red]r")
+    listed = sh(home, "works", "list")
+    assert "[/bold] x [red]r" in listed.stdout and listed.stderr == ""

@@ -138,3 +138,19 @@ def test_unrelated_works_of_two_holders_do_not_conflict(platform, people, tmp_pa
     other = register(platform, people["holder2"].id, save(photo(9), tmp_path / "q.jpg"))
     assert other.work.status == WorkStatus.PENDING
     assert other.conflicts == []
+
+
+def test_a_rolled_back_registration_never_becomes_a_reference(platform, people, tmp_path):
+    ghost = save(photo(19), tmp_path / "ghost.jpg")
+    with pytest.raises(RuntimeError), platform.unit() as svc:
+        reg = svc.registry.register(svc.accounts.get(people["holder"].id), ghost)
+        svc.registry.review(reg.work.id, "approve", svc.accounts.get(people["reviewer"].id))
+        assert screen(platform, ghost) == "allow"  # uncommitted: not visible to the screen
+        raise RuntimeError("the request failed after registering")
+    # The next work may reuse the rolled-back ids; the ghost's fingerprints must not
+    # be attributed to it.
+    real = register(platform, people["holder"].id, save(photo(20), tmp_path / "real.jpg"))
+    with platform.unit() as svc:
+        svc.registry.review(real.work.id, "approve", svc.accounts.get(people["reviewer"].id))
+    assert screen(platform, ghost) == "allow"
+    assert screen(platform, tmp_path / "real.jpg") == "block"

@@ -352,3 +352,22 @@ def test_hamming_index_radius_knn_remove_compact() -> None:
     assert len(idx) == 30 and idx.ncodes == 30
     assert idx.search_knn(codes[7:8], 1)[0].ref_id != 7
     assert idx.search_radius(codes[30:31], 0)[0].ref_id == 30
+
+
+def test_flat_quadrants_are_not_evidence() -> None:
+    from safeharbor.signals.image import FLAT, FLAT_DISTANCE, Block, combined_distance
+
+    h = bytes(range(32))
+    a = Block(h, (FLAT, FLAT, h, h), 100)
+    b = Block(h, (FLAT, FLAT, h, h), 100)
+    comb, main, quads = combined_distance(a, b)
+    assert main == 0 and quads == [FLAT_DISTANCE, FLAT_DISTANCE, 0, 0]
+    assert comb == FLAT_DISTANCE  # the best three: 0, 0 and one flat quadrant
+
+
+def test_blank_reference_is_not_indexed(signal: ImageSignal) -> None:
+    index = signal.new_index()
+    blank = Image.new("RGB", (300, 200), (128, 128, 128))
+    index.add(1, signal.extract(media(encode(blank)), Role.REFERENCE))
+    assert len(index) == 0
+    assert index.search(signal.extract(media(encode(blank)), Role.QUERY), 0.0) == []

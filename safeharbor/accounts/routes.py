@@ -44,11 +44,35 @@ def get_user(name: str, svc: Svc, caller: Caller) -> dict[str, Any]:
 
 
 @router.post("/{name}/keys", status_code=201)
-def create_key(name: str, svc: Svc, caller: Caller) -> dict[str, str]:
+def create_key(name: str, svc: Svc, caller: Caller, ip: ClientIP) -> dict[str, str]:
+    """A new API key (shown once) for yourself, or for anyone (administrators)."""
     user = svc.accounts.get(name)
     if user.id != caller.id:
         require(caller, Perm.MANAGE_USERS)
-    return {"api_key": svc.accounts.create_api_key(user)}
+    return {"api_key": svc.accounts.create_api_key(user, actor=caller, ip=ip)}
+
+
+@router.delete("/{name}/keys/{prefix}")
+def revoke_key(name: str, prefix: str, svc: Svc, caller: Caller, ip: ClientIP) -> dict[str, int]:
+    """Revoke keys by their first characters (yours, or anyone's for administrators)."""
+    user = svc.accounts.get(name)
+    if user.id != caller.id:
+        require(caller, Perm.MANAGE_USERS)
+    return {"revoked": svc.accounts.revoke_api_key(user, prefix, caller, ip)}
+
+
+class StatusBody(BaseModel):
+    status: str  # active | suspended
+
+
+@router.post("/{name}/status")
+def set_status(
+    name: str, body: StatusBody, svc: Svc, caller: Caller, ip: ClientIP
+) -> dict[str, Any]:
+    require(caller, Perm.MANAGE_USERS)
+    return user_view(
+        svc.accounts.set_status(svc.accounts.get(name), body.status, caller, ip), caller
+    )
 
 
 @router.get("/me/terms")

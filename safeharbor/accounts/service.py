@@ -74,7 +74,8 @@ class AccountService:
             email=email,
             phone=phone,
             real_name=real_name,
-            registration_ip=ip,
+            # the person's own address when they sign up, not an administrator's
+            registration_ip=ip if actor is None else None,
             password_hash=_hasher.hash(password) if password else None,
             created_at=self.clock.now(),
         )
@@ -108,19 +109,74 @@ class AccountService:
         existing = self.session.scalar(select(User).where(User.name == name))
         return existing or self.create_user(name, role, actor=actor)
 
-    def create_api_key(self, user: User, label: str | None = None) -> str:
+    def create_api_key(
+        self, user: User, label: str | None = None, actor: User | None = None, ip: str | None = None
+    ) -> str:
+        """A new key for ``user``, returned once; only its hash is kept."""
         key = "shk_" + secrets.token_urlsafe(32)
-        self.session.add(
-            ApiKey(
-                user_id=user.id,
-                key_hash=_key_hash(key),
-                prefix=key[:10],
-                label=label,
-                created_at=self.clock.now(),
-            )
+        row = ApiKey(
+            user_id=user.id,
+            key_hash=_key_hash(key),
+            prefix=key[:12],
+            label=label,
+            created_at=self.clock.now(),
         )
+        self.session.add(row)
         self.session.flush()
+        audit.append(
+            self.session,
+            at=row.created_at,
+            action="apikey.create",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=(actor or user).id,
+            actor_ip=ip,
+            payload={"key": row.id, "prefix": row.prefix, "label": label},
+        )
         return key
+
+    def revoke_api_key(self, user: User, prefix: str, actor: User, ip: str | None = None) -> int:
+        """Revoke ``user``'s keys starting with ``prefix``; returns how many."""
+        if len(prefix) < 8:
+            raise InvalidInput("give at least the first 8 characters of the key")
+        now = self.clock.now()
+        rows = [
+            k
+            for k in self.session.scalars(select(ApiKey).where(ApiKey.user_id == user.id))
+            if k.revoked_at is None and (k.prefix.startswith(prefix) or prefix.startswith(k.prefix))
+        ]
+        if not rows:
+            raise NotFound(f"no active key {prefix}... for '{user.name}'")
+        for k in rows:
+            k.revoked_at = now
+            audit.append(
+                self.session,
+                at=now,
+                action="apikey.revoke",
+                subject_type="user",
+                subject_id=user.id,
+                actor_id=actor.id,
+                actor_ip=ip,
+                payload={"key": k.id, "prefix": k.prefix},
+            )
+        return len(rows)
+
+    def set_status(self, user: User, status: str, actor: User, ip: str | None = None) -> User:
+        """Suspend or reactivate an account (a suspended account's keys stop working)."""
+        if status not in ("active", "suspended"):
+            raise InvalidInput("status must be 'active' or 'suspended'")
+        before, user.status = user.status, status
+        audit.append(
+            self.session,
+            at=self.clock.now(),
+            action="user.status",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=actor.id,
+            actor_ip=ip,
+            payload={"from": before, "to": status},
+        )
+        return user
 
     def authenticate(self, key: str) -> User:
         row = self.session.scalar(select(ApiKey).where(ApiKey.key_hash == _key_hash(key)))

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from safeharbor.db import Database
 from safeharbor.registry.models import Reference, ReferenceFingerprint

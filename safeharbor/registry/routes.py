@@ -45,7 +45,7 @@ def register_work(
         proof_inputs = []
         for doc in proofs or []:
             doc_path = stack.enter_context(saved_upload(doc, svc.platform))
-            proof_inputs.append(ProofInput("document", doc_path, note=doc.filename))
+            proof_inputs.append(ProofInput("document", doc_path, filename=doc.filename))
         if certificate_number:
             proof_inputs.append(ProofInput("certificate", note=certificate_number))
         if statement:
@@ -105,7 +105,7 @@ def add_proof(
             svc.registry.add_proof(work_id, ProofInput("statement", note=note), caller, ip)
         )
     with saved_upload(document, svc.platform) as path:
-        proof = ProofInput("document", path, note=note or document.filename)
+        proof = ProofInput("document", path, note=note, filename=document.filename)
         return work_view(svc.registry.add_proof(work_id, proof, caller, ip))
 
 

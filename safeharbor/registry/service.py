@@ -15,6 +15,7 @@ from safeharbor.accounts.permissions import Perm, has, require
 from safeharbor.audit import service as audit
 from safeharbor.config import WORK_TYPES
 from safeharbor.errors import Conflict, Forbidden, InvalidInput, NotFound
+from safeharbor.naming import clean_title
 from safeharbor.naming import display_name as _display
 from safeharbor.registry.models import (
     Licence,
@@ -51,6 +52,8 @@ class ProofInput:
     kind: str  # document | certificate | statement
     path: Path | None = None
     note: str | None = None
+    #: the name the document was sent under (``path`` may be a temporary file)
+    filename: str | None = None
 
 
 @dataclass
@@ -94,7 +97,7 @@ class RegistryService:
         if work_type is not None and work_type not in WORK_TYPES:
             raise InvalidInput(f"unknown work type {work_type!r}: one of {', '.join(WORK_TYPES)}")
         display_name = _display(filename or path.name)
-        title = _clean_title(title if title is not None else Path(display_name).stem)
+        title = clean_title(title if title is not None else Path(display_name).stem)
 
         sha, size, blob_path = self.platform.blobs.put_file(
             path, self.platform.settings.max_upload_bytes
@@ -107,13 +110,12 @@ class RegistryService:
         except SignalError as exc:
             raise InvalidInput(f"{display_name}: {exc}") from exc
 
-        same = self.session.scalar(
-            select(Work).where(
-                Work.sha256 == sha, Work.holder_id == holder.id, Work.status.in_(LIVE_CLAIMS)
-            )
-        )
-        if same is not None:
-            raise Conflict(f"{display_name}: already registered by you as work {same.id}")
+        same = self.session.scalars(
+            select(Work).where(Work.sha256 == sha, Work.status.in_(LIVE_CLAIMS))
+        ).all()
+        mine = next((w for w in same if w.holder_id == holder.id), None)
+        if mine is not None:
+            raise Conflict(f"{display_name}: already registered by you as work {mine.id}")
 
         now = self.clock.now()
         work = Work(
@@ -138,6 +140,10 @@ class RegistryService:
         # Who else claims this content? Search before indexing our own reference.
         self.platform.index.refresh(self.platform.db)
         claimed = self._claims_matching(query_fps, holder)
+        # Byte-identical claims are caught from the works table too, which also sees a
+        # rival registration committed since the index was refreshed.
+        known = {w.id for w, _ in claimed}
+        claimed += [(w, {"signal": "exact", "score": 1.0}) for w in same if w.id not in known]
 
         ref = Reference(work_id=work.id, source="work", created_at=now)
         ref.fingerprints = [
@@ -212,7 +218,7 @@ class RegistryService:
             sha, _, _ = self.platform.blobs.put_file(
                 proof.path, self.platform.settings.max_upload_bytes
             )
-            name = _display(proof.path.name)
+            name = _display(proof.filename or proof.path.name)
         row = OwnershipProof(
             work_id=work.id,
             kind=proof.kind,
@@ -537,17 +543,6 @@ class RegistryService:
 
 def _in_window(e: PriorityEntry, at: datetime) -> bool:
     return e.starts_at <= at and (e.ends_at is None or at < e.ends_at)
-
-
-def _clean_title(title: str) -> str:
-    title = title.strip()
-    if not title:
-        raise InvalidInput("a work needs a title")
-    if len(title) > 500:
-        raise InvalidInput("title is longer than 500 characters")
-    if any(ord(ch) < 32 for ch in title):
-        raise InvalidInput("title contains control characters")
-    return title
 
 
 def work_view(work: Work) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import html
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
 from safeharbor.accounts.permissions import Perm, has, require
@@ -16,7 +16,7 @@ from safeharbor.audit.service import history, record_view
 from safeharbor.errors import Forbidden, NotFound
 from safeharbor.naming import display_name
 from safeharbor.screening.models import ContentState
-from safeharbor.screening.service import UPLOAD_WARNING, content_view
+from safeharbor.screening.service import UPLOAD_WARNING, content_view, response_view
 
 router = APIRouter(tags=["screening"])
 
@@ -44,7 +44,7 @@ def upload(
             ip=ip,
             client="api",
         )
-    view = content_view(content, base_url=svc.platform.settings.public_url)
+    view = content_view(content, base_url=svc.platform.settings.base_url)
     view["matches"] = res.view()["matches"]
     view["notes"] = res.notes
     view["warning"] = UPLOAD_WARNING
@@ -62,12 +62,28 @@ def scan(svc: Svc, caller: Caller, file: Annotated[UploadFile, File()]) -> dict[
 
 @router.get("/api/contents/{content_id}")
 def get_content(content_id: str, svc: Svc, caller: Caller) -> dict[str, Any]:
+    """The upload's state, its history and the uploader's answers to a hold."""
     c = svc.screening.get(content_id)
-    if c.uploader_id != caller.id and not has(caller, Perm.VIEW_ALL_CONTENT):
+    staff = has(caller, Perm.VIEW_ALL_CONTENT)
+    if c.uploader_id != caller.id and not staff:
         raise Forbidden("only the uploader and reviewers may see an upload's screening")
-    view = content_view(c)
-    view["history"] = [record_view(r) for r in history(svc.session, "content", c.public_id)]
+    view = content_view(c, base_url=svc.platform.settings.base_url)
+    view["history"] = []
+    for rec in history(svc.session, "content", c.public_id):
+        doc = record_view(rec)
+        if not staff and doc["actor"]["id"] != caller.id:
+            # Which reviewer acted, and from where, is not the uploader's to see.
+            doc["actor"] = {"id": None, "ip": None}
+        view["history"].append(doc)
+    view["responses"] = [response_view(r, c) for r in svc.screening.responses(c)]
     return view
+
+
+@router.get("/api/contents/{content_id}/responses/{response_id}/document")
+def response_document(content_id: str, response_id: int, svc: Svc, caller: Caller) -> FileResponse:
+    """Download the licence or proof an uploader sent (reviewers)."""
+    path = svc.screening.response_document(content_id, response_id, caller)
+    return FileResponse(path, media_type="application/octet-stream")
 
 
 class PromoteBody(BaseModel):
@@ -121,7 +137,8 @@ class ContentReviewBody(BaseModel):
 def review_content(
     content_id: str, body: ContentReviewBody, svc: Svc, caller: Caller, ip: ClientIP
 ) -> dict[str, Any]:
-    return content_view(svc.screening.review(content_id, body.action, caller, body.note, ip))
+    c = svc.screening.review(content_id, body.action, caller, body.note, ip)
+    return content_view(c, base_url=svc.platform.settings.base_url)
 
 
 @router.get("/api/review/queue")
@@ -138,7 +155,13 @@ def review_queue(svc: Svc, caller: Caller) -> dict[str, Any]:
             for w in svc.registry.list_works(caller, status)
         ],
         "conflicts": [c.id for c in svc.registry.conflicts()],
-        "held": [content_view(c) for c in svc.screening.review_queue()],
+        "held": [
+            {
+                **content_view(c),
+                "responses": [response_view(r, c) for r in svc.screening.responses(c)],
+            }
+            for c in svc.screening.review_queue()
+        ],
     }
 
 

@@ -19,7 +19,7 @@ from safeharbor.accounts.models import User
 from safeharbor.accounts.permissions import Perm, has, require
 from safeharbor.audit import service as audit
 from safeharbor.errors import Conflict, Forbidden, InvalidInput, NotFound
-from safeharbor.naming import display_name
+from safeharbor.naming import clean_title, display_name
 from safeharbor.registry.models import Reference, Work, WorkStatus
 from safeharbor.screening import risk
 from safeharbor.screening.fingerprinting import extract_all, fingerprint_view
@@ -243,6 +243,7 @@ class ScreeningService:
                 "accept the upload terms first: " + UPLOAD_WARNING + " (send accept_terms=true)"
             )
         name = display_name(filename or path.name)
+        title = clean_title(title) if title is not None else None
         sha, size, blob = self.platform.blobs.put_file(path, self.settings.max_upload_bytes)
         result = self.screen_file(
             blob, uploader=uploader, title=title or name, sha256=sha, size=size, filename=name
@@ -322,10 +323,8 @@ class ScreeningService:
         return row
 
     def get(self, content_id: str | int) -> Content:
-        q = select(Content).where(Content.public_id == str(content_id))
-        content = self.session.scalar(q)
-        if content is None and str(content_id).isdigit():
-            content = self.session.get(Content, int(content_id))
+        # Only by the random public id: row numbers would let anyone enumerate uploads.
+        content = self.session.scalar(select(Content).where(Content.public_id == str(content_id)))
         if content is None:
             raise NotFound(f"no content {content_id}")
         return content
@@ -479,13 +478,50 @@ class ScreeningService:
         return content
 
     def review_queue(self) -> list[Content]:
-        """Held uploads, riskiest and oldest first."""
+        """Held uploads, and blocked ones whose uploader sent a licence or proof: riskiest
+        and oldest first."""
+        answered = select(HoldResponse.content_id).where(HoldResponse.status == "open")
         rows = self.session.scalars(
             select(Content)
-            .where(Content.state == ContentState.HELD)
+            .where((Content.state == ContentState.HELD) | Content.id.in_(answered))
             .order_by(Content.risk_score.desc(), Content.created_at)
         )
         return list(rows)
+
+    def responses(self, content: Content) -> list[HoldResponse]:
+        return list(
+            self.session.scalars(
+                select(HoldResponse)
+                .where(HoldResponse.content_id == content.id)
+                .order_by(HoldResponse.id)
+            )
+        )
+
+    def response_document(self, content_id: str, response_id: int, viewer: User) -> Path:
+        """The licence or proof an uploader sent, for the reviewer deciding the hold."""
+        require(viewer, Perm.REVIEW)
+        content = self.get(content_id)
+        resp = self.session.get(HoldResponse, response_id)
+        if resp is None or resp.content_id != content.id or resp.document_sha256 is None:
+            raise NotFound(f"no document for response {response_id}")
+        return self.platform.blobs.path_for(resp.document_sha256)
+
+
+def response_view(resp: HoldResponse, content: Content) -> dict[str, Any]:
+    return {
+        "id": resp.id,
+        "kind": resp.kind,
+        "statement": resp.statement,
+        "document_name": resp.document_name,
+        "document_url": (
+            f"/api/contents/{content.public_id}/responses/{resp.id}/document"
+            if resp.document_sha256
+            else None
+        ),
+        "status": resp.status,
+        "created_at": resp.created_at.isoformat(),
+        "decision_note": resp.decision_note,
+    }
 
 
 def content_view(content: Content, *, base_url: str = "") -> dict[str, Any]:

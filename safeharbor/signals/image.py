@@ -15,7 +15,9 @@ Design (the figures behind each choice are in ``docs/benchmarks.md``, section "I
   fingerprint's 160-byte ``value`` (main hash first). Only the main hash goes into the
   faiss index; the quadrant hashes are the verification step: two unrelated pictures with
   similar overall layout (dark sky with a bright blob, say) often agree on the coarse
-  main hash, much more rarely on all four quadrants too.
+  main hash, much more rarely on all four quadrants too. A flat quadrant (PDQ quality
+  < 50) carries no evidence and counts as ``FLAT_DISTANCE`` bits, whatever it is
+  compared with.
 * **Reference side**: one ``global`` block for the trimmed picture.
 * **Query side**: the ``global`` block of the trimmed upload in the 8 flip/rotation
   variants (undoing mirror and 90/180/270-degree rotations), plus one ``region`` block for
@@ -79,6 +81,9 @@ D50 = 320.0
 DZERO = 450.0
 
 BLOCK_BYTES = 5 * 32
+#: stands for the hash of a flat quadrant; such a quadrant counts FLAT_DISTANCE bits
+FLAT = bytes(32)
+FLAT_DISTANCE = 64
 #: long side of the grey copy searched for pasted-in rectangles
 RECT_SIDE = 256
 
@@ -395,17 +400,24 @@ def hash_blocks(a: U8, box: Box, variants: Sequence[int] = (0,)) -> list[Block]:
     ]
     if tuple(variants) == (0,):
         h, q = pdqhash.compute(win)
-        qh = [pdqhash.compute(x)[0] for x in quads]
-        return [Block(_pack(h), (_pack(qh[0]), _pack(qh[1]), _pack(qh[2]), _pack(qh[3])), int(q))]
+        qh = [_quad_hash(*pdqhash.compute(x)) for x in quads]
+        return [Block(_pack(h), (qh[0], qh[1], qh[2], qh[3]), int(q))]
     mh, mq = pdqhash.compute_dihedral(win)
-    qd = [pdqhash.compute_dihedral(x)[0] for x in quads]
+    qd = [pdqhash.compute_dihedral(x) for x in quads]
     out = []
     for v in variants:
         # after variant v, position p holds original quadrant src[p], itself transformed by v
         src = _QUAD_SOURCE[v]
-        qs = tuple(_pack(qd[src[p]][v]) for p in range(4))
+        qs = tuple(_quad_hash(qd[src[p]][0][v], qd[src[p]][1]) for p in range(4))
         out.append(Block(_pack(mh[v]), (qs[0], qs[1], qs[2], qs[3]), int(mq)))
     return out
+
+
+def _quad_hash(bits: npt.NDArray[Any], quality: int) -> bytes:
+    # a flat quadrant (sky, black space, a blank margin) hashes to noise that two
+    # unrelated pictures can share; it is stored as the FLAT marker and counts as no
+    # evidence in combined_distance
+    return FLAT if int(quality) < MIN_QUALITY else _pack(bits)
 
 
 _POP = np.array([bin(i).count("1") for i in range(256)], dtype=np.int32)
@@ -419,7 +431,10 @@ def _hamming(a: bytes, b: bytes) -> int:
 def combined_distance(q: Block, r: Block) -> tuple[int, int, list[int]]:
     """(combined, main, quadrant distances): combined = main + the three best quadrants."""
     dm = _hamming(q.main, r.main)
-    dq = [_hamming(a, b) for a, b in zip(q.quads, r.quads, strict=True)]
+    dq = [
+        FLAT_DISTANCE if FLAT in (a, b) else _hamming(a, b)
+        for a, b in zip(q.quads, r.quads, strict=True)
+    ]
     return dm + sum(sorted(dq)[:3]), dm, dq
 
 

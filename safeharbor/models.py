@@ -3,6 +3,7 @@
 from safeharbor.accounts.models import ApiKey, TermsAcceptance, User
 from safeharbor.audit.models import Record
 from safeharbor.db import Base
+from safeharbor.notices.models import CounterNotice, Deadline, Message, Notice, NoticeItem
 from safeharbor.registry.models import (
     Licence,
     OwnershipConflict,
@@ -18,8 +19,13 @@ __all__ = [
     "ApiKey",
     "Base",
     "Content",
+    "CounterNotice",
+    "Deadline",
     "HoldResponse",
     "Licence",
+    "Message",
+    "Notice",
+    "NoticeItem",
     "OwnershipConflict",
     "OwnershipProof",
     "PriorityEntry",

@@ -31,7 +31,10 @@ class Platform:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_url)
         self.blobs = BlobStore(settings.blob_dir)
-        self.index = ReferenceIndex()
+        #: what uploads are screened against: registered works and the stay-down list
+        self.index = ReferenceIndex(sources=("work", "staydown"))
+        #: stored uploads, searched when a notice names a work but gives no address
+        self.content_index = ReferenceIndex(sources=("content",))
         #: derived data that is cheap to check and costly to rebuild (e.g. known titles)
         self.cache: dict[str, Any] = {}
         self._migrated = False

@@ -36,7 +36,13 @@ class _Loaded:
 class ReferenceIndex:
     LOOKBACK = 10_000
 
-    def __init__(self, signals: Sequence[SignalType] | None = None) -> None:
+    def __init__(
+        self,
+        sources: Sequence[str] = ("work", "staydown"),
+        signals: Sequence[SignalType] | None = None,
+    ) -> None:
+        #: which kinds of reference this index holds (``Reference.source``)
+        self.sources = tuple(sources)
         self.signals = list(signals or all_signals())
         self._indexes = {s.name: _Loaded(s, s.new_index()) for s in self.signals}
         self._max_ref_id = 0
@@ -52,7 +58,13 @@ class ReferenceIndex:
         one has been loaded: the last ``LOOKBACK`` ids are checked again for such gaps."""
         with self._lock, db.sessions() as session:
             low = max(0, self._max_ref_id - self.LOOKBACK)
-            ids = set(session.scalars(select(Reference.id).where(Reference.id > low)).all())
+            ids = set(
+                session.scalars(
+                    select(Reference.id).where(
+                        Reference.id > low, Reference.source.in_(self.sources)
+                    )
+                ).all()
+            )
             new = ids - self._loaded
             if not new:
                 return 0

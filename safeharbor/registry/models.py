@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safeharbor.db import Base
@@ -122,7 +122,13 @@ class Reference(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_id: Mapped[int | None] = mapped_column(ForeignKey("works.id"), index=True)
-    source: Mapped[str] = mapped_column(String(16), default="work")
+    # work: a registered work (screened against); staydown: content taken down on notice
+    # (screened against, so re-uploads are caught); content: a stored upload (searched when
+    # a notice names a work but no address)
+    source: Mapped[str] = mapped_column(String(16), default="work", index=True)
+    content_id: Mapped[int | None] = mapped_column(ForeignKey("contents.id"), index=True)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime]
 
     work: Mapped[Work | None] = relationship(back_populates="references")

@@ -26,6 +26,8 @@ class MatchFacts:
     exact: bool
     priority: str | None  # the priority list the work is on now, if any
     licence_id: int | None  # a licence in force for this uploader, if any
+    #: a stay-down entry: content taken down on this notice (a re-upload is blocked)
+    staydown_notice: int | None = None
     query_span: list[float] | None = None
     reference_span: list[float] | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -40,6 +42,7 @@ class MatchFacts:
             "reference_span": self.reference_span,
             "priority": self.priority,
             "licence_id": self.licence_id,
+            "staydown_notice": self.staydown_notice,
             "evidence": self.evidence,
         }
 
@@ -70,7 +73,7 @@ def decide(
     t = settings.thresholds
     best = Verdict(Decision.ALLOW, "No registered work matched this upload.", None)
     for m in matches:
-        priority = m.priority is not None
+        priority = m.priority is not None or m.staydown_notice is not None
         threshold = t.priority if (priority or strict) else t.match
         if m.score >= threshold:
             if uploader_id is not None and m.holder_id == uploader_id:
@@ -119,6 +122,8 @@ def _infringing(m: MatchFacts, settings: Settings, threshold: float, priority: b
         # the regulator expects never to see uploaded: always blocked.
         action = "block"
     where = f"'{m.title}'" + (f" ({_PRIORITY_LABEL[m.priority]})" if m.priority else "")
+    if m.staydown_notice is not None:
+        where = f"'{m.title}' (taken down on notice {m.staydown_notice}: it stays down)"
     how = "an exact copy of" if m.exact else f"a match (score {m.score:.2f}) for"
     if action == "block":
         return Verdict(

@@ -20,7 +20,7 @@ from safeharbor.accounts.permissions import Perm, has, require
 from safeharbor.audit import service as audit
 from safeharbor.errors import Conflict, Forbidden, InvalidInput, NotFound
 from safeharbor.naming import clean_title, display_name
-from safeharbor.registry.models import Reference, Work, WorkStatus
+from safeharbor.registry.models import Reference, ReferenceFingerprint, Work, WorkStatus
 from safeharbor.screening import risk
 from safeharbor.screening.fingerprinting import extract_all, fingerprint_view
 from safeharbor.screening.models import (
@@ -166,7 +166,14 @@ class ScreeningService:
         by_work: dict[int, MatchFacts] = {}
         for m in best_per_ref(raw):
             ref = self.session.get(Reference, m.ref_id)
-            if ref is None or ref.work is None or ref.work.status != WorkStatus.APPROVED:
+            if ref is None or not ref.active:
+                continue
+            if ref.source == "staydown":
+                staydown = self._staydown_fact(ref, m, uploader, now)
+                if staydown is not None and staydown.work_id not in by_work:
+                    by_work[staydown.work_id] = staydown
+                continue
+            if ref.work is None or ref.work.status != WorkStatus.APPROVED:
                 continue
             work = ref.work
             exact = m.signal == "exact" or (
@@ -192,6 +199,30 @@ class ScreeningService:
                 evidence=m.evidence,
             )
         return sorted(by_work.values(), key=lambda f: (-f.score, f.work_id))
+
+    def _staydown_fact(
+        self, ref: Reference, m: Any, uploader: User | None, now: Any
+    ) -> MatchFacts | None:
+        """A match with content taken down on a notice. Keyed by the negative reference id
+        when the notice named no registered work, so it never merges with a work."""
+        taken = self.session.get(Content, ref.content_id) if ref.content_id else None
+        if uploader is not None and taken is not None and ref.work is not None:
+            lic = self.s.registry.licence_for(ref.work.id, uploader.id, now)
+            if lic is not None or ref.work.holder_id == uploader.id:
+                return None  # the holder, or someone they licensed since, may post it
+        return MatchFacts(
+            work_id=ref.work.id if ref.work else -ref.id,
+            title=ref.work.title if ref.work else "content taken down earlier",
+            work_type=ref.work.work_type if ref.work else "other",
+            holder_id=ref.work.holder_id if ref.work else -1,
+            score=m.score,
+            signal=m.signal,
+            exact=m.signal == "exact",
+            priority=None,
+            licence_id=None,
+            staydown_notice=ref.notice_id,
+            evidence=m.evidence,
+        )
 
     def _known_titles(self) -> risk.TitleIndex:
         """Titles of approved works, rebuilt only when the set of approved works changes."""
@@ -273,7 +304,22 @@ class ScreeningService:
         self.session.add(content)
         self.session.flush()
         self._record_screening(content, result, "upload", uploader, ip)
+        self._keep_for_locating(content, blob, result)
         return content, result
+
+    def _keep_for_locating(self, content: Content, blob: Path, result: ScreenResult) -> None:
+        """Index the upload's reference fingerprints so a notice that names a work but no
+        address can find it (court guideline 9.21)."""
+        media = Media(modality=result.sniffed.modality, mime=result.sniffed.mime, path=blob)
+        fps = extract_all(media, Role.REFERENCE, self.platform.index.signals)
+        ref = Reference(source="content", content_id=content.id, created_at=content.created_at)
+        ref.fingerprints = [
+            ReferenceFingerprint(
+                signal=fp.signal, kind=fp.kind, value=fp.value, quality=fp.quality, meta=fp.meta
+            )
+            for fp in fps
+        ]
+        self.session.add(ref)
 
     def _record_screening(
         self,

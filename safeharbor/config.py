@@ -91,6 +91,22 @@ class Settings(BaseSettings):
     #: largest decoded picture, in pixels (decompression bombs are refused above it)
     max_image_pixels: int = 60_000_000
     terms_version: str = "2026-11"
+    #: what a takedown does to hosted content: remove, block, disable (a link), or forward
+    #: (only forward the notice, where partial removal is impossible: a whole shared space)
+    takedown_measure: Literal["remove", "block", "disable", "forward"] = "remove"
+    #: CN restoration rule: "civil_code" (default, CC 1196) or "regulation" (Reg 17)
+    cn_restoration: Literal["civil_code", "regulation"] = "civil_code"
+    #: outgoing mail (the outbox is kept either way)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "copyright@safeharbor.invalid"
+    #: incoming notices by mail: the address and the port the listener takes
+    intake_address: str = "notices@safeharbor.invalid"
+    intake_port: int | None = None
+    max_intake_bytes: int = 25 * 1024 * 1024
+    #: a sender with this many unfounded notices, making up this share of theirs, is flagged
+    unfounded_flag_count: int = 3
+    unfounded_flag_share: float = 0.3
 
     @property
     def db_url(self) -> str:

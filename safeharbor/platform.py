@@ -20,6 +20,7 @@ from safeharbor.screening.blobstore import BlobStore
 
 if TYPE_CHECKING:
     from safeharbor.accounts.service import AccountService
+    from safeharbor.notices.service import NoticeService
     from safeharbor.registry.service import RegistryService
     from safeharbor.screening.service import ScreeningService
 
@@ -84,3 +85,9 @@ class Services:
         from safeharbor.screening.service import ScreeningService
 
         return ScreeningService(self)
+
+    @property
+    def notices(self) -> NoticeService:
+        from safeharbor.notices.service import NoticeService
+
+        return NoticeService(self)

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from safeharbor import __version__
 from safeharbor.accounts.routes import router as accounts_router
 from safeharbor.errors import SafeharborError
+from safeharbor.notices.routes import router as notices_router
 from safeharbor.platform import Platform
 from safeharbor.registry.routes import router as registry_router
 from safeharbor.screening.routes import router as screening_router
@@ -46,4 +47,5 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(registry_router)
     app.include_router(screening_router)
+    app.include_router(notices_router)
     return app

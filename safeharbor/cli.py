@@ -49,6 +49,12 @@ app.add_typer(works_app, name="works")
 app.add_typer(licences_app, name="licences")
 app.add_typer(priority_app, name="priority")
 app.add_typer(content_app, name="content")
+notices_app = typer.Typer(help="Notices, counter-notices and their cases.", no_args_is_help=True)
+scheduler_app = typer.Typer(help="The clocks of every case.", no_args_is_help=True)
+profiles_app = typer.Typer(help="Jurisdiction profiles.", no_args_is_help=True)
+app.add_typer(notices_app, name="notices")
+app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(profiles_app, name="profiles")
 
 # markup off: titles and names are user data, and "[red]" in one must print as typed
 err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
@@ -193,7 +199,14 @@ def serve(
     err.print(f"safeharbor on http://{h}:{p}  (API docs: http://{h}:{p}/docs)")
     if key_file.exists():
         err.print(f"operator API key: {key_file}")
-    uvicorn.run(create_app(platform), host=h, port=p, log_level="info")
+    from safeharbor.notices.scheduler import Scheduler
+
+    scheduler = Scheduler(platform)
+    scheduler.start()
+    try:
+        uvicorn.run(create_app(platform), host=h, port=p, log_level="info")
+    finally:
+        scheduler.stop()
 
 
 # -- users -----------------------------------------------------------------------------------
@@ -760,6 +773,230 @@ def review_queue(as_json: JsonOpt = False) -> None:
     )
     for c in view["held"]:
         out.print(f"  {c['content_id']}  risk {c['risk_score']:.2f}  {c['reason']}", markup=False)
+
+
+# -- notices ---------------------------------------------------------------------------------
+
+
+def _fields(pairs: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            _fail(f"--field {pair!r}: use KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+FieldOpt = Annotated[
+    list[str] | None, typer.Option("--field", help="A notice field, KEY=VALUE (repeatable).")
+]
+
+
+@notices_app.command("file")
+def notices_file(
+    sender: Annotated[str, typer.Option("--from", help="The sender's account.")],
+    profile: Annotated[str | None, typer.Option(help="cn, us or eu (default: settings).")] = None,
+    work: Annotated[int | None, typer.Option("--work", help="The registered work.")] = None,
+    title: Annotated[str | None, typer.Option(help="Title of the infringing item.")] = None,
+    url: Annotated[list[str] | None, typer.Option("--url", help="Address (repeatable).")] = None,
+    field: FieldOpt = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Bulk: one item per row.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """File a notice (acted on at once when valid), or a CSV of many."""
+    if csv_file is not None:
+        _file_csv(sender, csv_file, profile, _fields(field), as_json)
+        return
+
+    def do(svc: Services) -> dict[str, Any]:
+        return svc.notices.file(
+            svc.accounts.get(sender),
+            _fields(field),
+            urls=url or [],
+            work_id=work,
+            title=title,
+            profile=profile,
+            channel="cli",
+        ).view()
+
+    view = _run(do)
+    if as_json:
+        _emit(view)
+        return
+    out.print(f"notice {view['notice_id']}: {view['status']}")
+    if view["missing"]:
+        out.print("missing: " + ", ".join(view["missing"]))
+    for c in view["located"]:
+        out.print(f"  taken down: {c}")
+    for u in view["unlocated"]:
+        out.print(f"  not found: {u}")
+
+
+def _file_csv(
+    sender: str, path: Path, profile: str | None, common: dict[str, str], as_json: bool
+) -> None:
+    from safeharbor.notices import bulk
+
+    platform = _platform()
+    try:
+        rows = bulk.read_rows(path.read_bytes())
+        with platform.unit() as svc:
+            user = svc.accounts.get(sender)
+    except (SafeharborError, OSError) as exc:
+        _fail(exc.message if isinstance(exc, SafeharborError) else str(exc))
+        return
+    counts: dict[str, int] = {}
+    with _progress() as progress:
+        task = progress.add_task("notices", total=len(rows))
+        for res in bulk.file_rows(
+            platform,
+            user,
+            rows,
+            common=common,
+            profile=profile,
+            channel="csv",
+            progress=lambda n: progress.advance(task, n),
+        ):
+            key = "error" if "error" in res else res["status"]
+            counts[key] = counts.get(key, 0) + 1
+            if as_json:
+                _emit(res)
+    if not as_json:
+        out.print(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no rows")
+
+
+@notices_app.command("show")
+def notices_show(notice_id: int, as_json: JsonOpt = False) -> None:
+    """A case: steps, items and clocks."""
+    from safeharbor.notices.service import notice_view
+
+    view = _run(lambda svc: notice_view(svc, svc.notices.get(notice_id)))
+    if as_json:
+        _emit(view)
+        return
+    out.print(f"notice {view['notice_id']} [{view['status']}] profile {view['profile']}")
+    for st in view["steps"]:
+        out.print(f"  {st['at']}  {st['step']}")
+    for it in view["items"]:
+        out.print(f"  item {it['content_id'] or it['locator']}: {it['item_state']} ({it['state']})")
+    for d in view["deadlines"]:
+        out.print(f"  clock {d['clock']}: due {d['due']} [{d['status']}]")
+
+
+@notices_app.command("counter")
+def notices_counter(
+    notice_id: int,
+    user: Annotated[str, typer.Option(help="The uploader answering.")],
+    field: FieldOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """File a counter-notice for an uploader."""
+
+    def do(svc: Services) -> dict[str, Any]:
+        c = svc.notices.counter(notice_id, svc.accounts.get(user), _fields(field))
+        return {"counter_id": c.id, "status": c.status, "missing": c.missing}
+
+    view = _run(do)
+    if as_json:
+        _emit(view)
+    else:
+        out.print(f"counter-notice {view['counter_id']}: {view['status']}")
+        if view["missing"]:
+            out.print("missing: " + ", ".join(view["missing"]))
+
+
+@notices_app.command("list")
+def notices_list(
+    status: Annotated[str | None, typer.Option()] = None, as_json: JsonOpt = False
+) -> None:
+    """Notices, oldest first."""
+    rows = _run(
+        lambda svc: [
+            {
+                "notice_id": n.id,
+                "status": n.status,
+                "profile": n.profile,
+                "sender_id": n.sender_id,
+                "created_at": n.created_at.isoformat(),
+            }
+            for n in svc.notices.list_notices(_operator(svc), status)
+        ]
+    )
+    if as_json:
+        for r in rows:
+            _emit(r)
+        return
+    table = Table("notice", "status", "profile", "sender", "filed")
+    for r in rows:
+        table.add_row(
+            str(r["notice_id"]),
+            str(r["status"]),
+            str(r["profile"]),
+            str(r["sender_id"]),
+            str(r["created_at"]),
+        )
+    out.print(table)
+
+
+@notices_app.command("decide")
+def notices_decide(
+    notice_id: int,
+    action: Annotated[str, typer.Argument(help="restore or keep")],
+    note: Annotated[str, typer.Option(help="The reason, told to both sides.")],
+) -> None:
+    """A reviewer decides a counter-notice or complaint."""
+    if action not in ("restore", "keep"):
+        _fail("action must be restore or keep")
+    _run(
+        lambda svc: svc.notices.decide_complaint(
+            notice_id, action == "restore", _operator(svc), note
+        )
+    )
+    out.print(f"notice {notice_id}: {action}")
+
+
+@scheduler_app.command("run")
+def scheduler_run(
+    once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
+    now: Annotated[
+        str | None, typer.Option(help="Stand-in for the current time (ISO 8601).")
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 60.0,
+) -> None:
+    """Run the clocks: reminders, escalations, scheduled restorations, mail."""
+    from safeharbor.notices.scheduler import Scheduler, tick
+
+    platform = _platform()
+    when = _parse_date(now)
+    if once or when is not None:
+        done = tick(platform, when)
+        out.print(", ".join(f"{k}: {v}" for k, v in done.items()))
+        return
+    scheduler = Scheduler(platform, interval)
+    err.print(f"scheduler running every {interval:g} s (Ctrl-C to stop)")
+    scheduler.start()
+    try:
+        while True:
+            import time
+
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        scheduler.stop()
+
+
+@profiles_app.command("show")
+def profiles_show(name: str, as_json: JsonOpt = False) -> None:
+    """A jurisdiction profile: required fields and clocks."""
+    prof = _run(lambda svc: svc.notices.profile(name))
+    view = prof.model_dump()
+    if as_json:
+        _emit(view)
+        return
+    out.print(f"{prof.name}: {prof.title}")
+    out.print("notice fields: " + ", ".join(prof.notice.required))
+    out.print("counter-notice fields: " + ", ".join(prof.counter.required))
+    out.print(f"act within {prof.clocks.act_hours:g} h; restoration: {prof.clocks.restoration}")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from safeharbor import __version__
 from safeharbor.accounts.routes import router as accounts_router
 from safeharbor.errors import SafeharborError
+from safeharbor.notices.pages import router as complaint_pages
 from safeharbor.notices.routes import router as notices_router
 from safeharbor.platform import Platform
 from safeharbor.registry.routes import router as registry_router
@@ -17,7 +18,8 @@ _INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>safeharbor</title></head><body><main>
 <h1>safeharbor</h1>
 <p>Copyright protection for this platform: rights registry, upload screening.</p>
-<ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
+<ul><li><a href="/complaints">Copyright complaints / 版权投诉</a></li>
+<li><a href="/docs">API documentation (OpenAPI)</a></li>
 <li><a href="/healthz">Service health</a></li></ul>
 </main></body></html>"""
 
@@ -48,4 +50,5 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(registry_router)
     app.include_router(screening_router)
     app.include_router(notices_router)
+    app.include_router(complaint_pages)
     return app

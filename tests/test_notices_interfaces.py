@@ -166,3 +166,29 @@ def test_api_notice_life_and_permissions(client, platform, people):
     assert "notifier_phone" in client.get("/api/profiles/us").json()["notice"]["required"]
     r = client.post("/api/notices/bulk", headers=holder, files={"csv_file": ("x.csv", b"\xff\xfe")})
     assert r.status_code == 422 and "UTF-8" in r.json()["detail"]
+
+
+def test_public_complaint_form(client, platform, people):
+    page = client.get("/complaints")
+    assert page.status_code == 200 and 'action="/complaints"' in page.text
+    assert 'for="notifier_address"' in page.text and "24 hours" in page.text
+    up = client.post(
+        "/api/uploads",
+        headers=auth(platform, "alice"),
+        files={"file": ("a.jpg", jpeg_bytes(photo(86)), "image/jpeg")},
+    ).json()
+    form = {
+        **CN_NOTICE,
+        "notifier_email": "new.sender@films.example",
+        "location": up["url"],
+        "work": "<script>alert(1)</script>",
+    }
+    r = client.post("/complaints", data=form)
+    assert r.status_code == 201 and up["content_id"] in r.text
+    assert "<script>" not in r.text
+    assert client.get(f"/c/{up['content_id']}").status_code == 451
+    partial = {k: v for k, v in form.items() if k != "evidence"}
+    r = client.post("/complaints", data=partial)
+    assert r.status_code == 422 and "evidence" in r.text
+    r = client.post("/complaints", data={**form, "notifier_email": "<b>x"})
+    assert r.status_code == 422 and "&lt;b&gt;" in r.text

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeharbor.accounts.models import ApiKey, Role, TermsAcceptance, User
@@ -108,6 +108,22 @@ class AccountService:
         name = validate_name(name)
         existing = self.session.scalar(select(User).where(User.name == name))
         return existing or self.create_user(name, role, actor=actor)
+
+    def for_contact_email(self, email: str, display: str | None = None) -> User:
+        """The account a notice from ``email`` is filed under: the one with that address,
+        or a new rights-holder account, so that nothing a sender files is lost."""
+        email = email.strip()
+        if not _EMAIL_RE.match(email):
+            raise InvalidInput(f"invalid email address {email[:80]!r}")
+        existing = self.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+        if existing is not None:
+            return existing
+        local = re.sub(r"[^\w.+\-]", "", email.split("@", 1)[0], flags=re.UNICODE)[:40] or "sender"
+        name = f"{local}-{hashlib.sha256(email.lower().encode()).hexdigest()[:6]}"
+        real = (
+            display.strip()[:200] if display and "<" not in display and ">" not in display else None
+        )
+        return self.create_user(name, "holder", email=email, real_name=real)
 
     def create_api_key(
         self, user: User, label: str | None = None, actor: User | None = None, ip: str | None = None

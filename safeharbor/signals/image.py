@@ -83,7 +83,7 @@ DZERO = 450.0
 BLOCK_BYTES = 5 * 32
 #: stands for the hash of a flat quadrant; such a quadrant counts FLAT_DISTANCE bits
 FLAT = bytes(32)
-FLAT_DISTANCE = 64
+FLAT_DISTANCE = 128
 #: long side of the grey copy searched for pasted-in rectangles
 RECT_SIDE = 256
 

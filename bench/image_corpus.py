@@ -19,11 +19,12 @@ Steps:
    re-decode 5K PNGs.
 4. Group versions of the same picture (the same file at several resolutions, dark/light
    variants, copies in two packages): pictures whose PDQ hashes (any flip/rotation) are
-   within 40 bits, or whose names are equal once resolution and dark/light tokens are
-   stripped, form one group, and one picture of each group is kept. Files under a
-   ``test``/``tests`` folder are skipped: software test fixtures are deliberately altered
-   copies of one picture (shifted, rotated), not distinct pictures. So a "false match" in
-   the benchmark is a match between genuinely different pictures.
+   within 40 bits (with or without their uniform frame trimmed), or whose names are equal
+   once resolution and dark/light tokens are stripped, form one group, and one picture of
+   each group is kept. Files under a ``test``/``tests`` folder are skipped: software test
+   fixtures are deliberately altered copies of one picture (shifted, rotated), not
+   distinct pictures. So a "false match" in the benchmark is a match between genuinely
+   different pictures.
 5. Split groups into references / distractors by a hash of the group's first file name
    (deterministic, about one third references).
 """
@@ -42,6 +43,9 @@ from pathlib import Path
 import numpy as np
 import pdqhash
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from safeharbor.signals.image import trim_borders  # noqa: E402
 
 CACHE = Path(os.environ.get("SAFEHARBOR_BENCH_CACHE", Path.home() / ".cache" / "safeharbor-bench"))
 RAW = CACHE / "images"
@@ -176,6 +180,11 @@ def build(verbose: bool = True) -> list[Item]:
         hashes, qualities = pdqhash.compute_dihedral(arr)
         if int(np.min(qualities)) < MIN_QUALITY:
             continue
+        # also the picture without its uniform frame: the same artwork is shipped with
+        # different margins (a star chart on more or less black), and that is one picture
+        x0, y0, x1, y1 = trim_borders(arr)
+        trimmed, _ = pdqhash.compute_dihedral(np.ascontiguousarray(arr[y0:y1, x0:x1]))
+        hashes = list(hashes) + list(trimmed)
         packed = np.packbits(np.asarray(hashes, dtype=np.uint8), axis=1)
         kept.append((str(src.relative_to(root)), dst, packed))
         if verbose and i % 200 == 0:
@@ -203,11 +212,12 @@ def build(verbose: bool = True) -> list[Item]:
         else:
             by_key[k] = i
     if kept:
-        orig = np.stack([h[0] for _, _, h in kept])  # (n, 32)
+        orig = np.stack([h[k] for _, _, h in kept for k in (0, 8)])  # (2n, 32)
         bits = np.unpackbits(orig, axis=1).astype(np.int16)
         for i, (_, _, h) in enumerate(kept):
-            vb = np.unpackbits(h, axis=1).astype(np.int16)  # (8, 256)
+            vb = np.unpackbits(h, axis=1).astype(np.int16)  # (16, 256): 8 plain, 8 trimmed
             d = np.abs(vb[:, None, :] - bits[None, :, :]).sum(axis=2).min(axis=0)
+            d = d.reshape(-1, 2).min(axis=1)  # per picture: plain or trimmed, whichever closer
             for j in np.nonzero(d <= NEAR_DUP_BITS)[0]:
                 if j != i:
                     union(i, int(j))

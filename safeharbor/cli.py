@@ -203,10 +203,20 @@ def serve(
 
     scheduler = Scheduler(platform)
     scheduler.start()
+    intake = None
+    if platform.settings.intake_port is not None:
+        from safeharbor.notices.email_intake import start_intake
+
+        intake = start_intake(platform, h, platform.settings.intake_port)
+        err.print(
+            f"notices by mail: {platform.settings.intake_address} via smtp://{h}:{intake.port}"
+        )
     try:
         uvicorn.run(create_app(platform), host=h, port=p, log_level="info")
     finally:
         scheduler.stop()
+        if intake is not None:
+            intake.stop()
 
 
 # -- users -----------------------------------------------------------------------------------
@@ -983,6 +993,26 @@ def scheduler_run(
             time.sleep(3600)
     except KeyboardInterrupt:
         scheduler.stop()
+
+
+@app.command("mail-intake")
+def mail_intake(
+    port: Annotated[int, typer.Option(help="SMTP port to listen on.")] = 2525,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Receive notices by email (an SMTP listener for the intake address)."""
+    import time
+
+    from safeharbor.notices.email_intake import start_intake
+
+    platform = _platform()
+    server = start_intake(platform, host, port)
+    err.print(f"accepting notices for {platform.settings.intake_address} on {host}:{server.port}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
 
 
 @profiles_app.command("show")

@@ -109,21 +109,33 @@ class AccountService:
         existing = self.session.scalar(select(User).where(User.name == name))
         return existing or self.create_user(name, role, actor=actor)
 
-    def for_contact_email(self, email: str, display: str | None = None) -> User:
-        """The account a notice from ``email`` is filed under: the one with that address,
-        or a new rights-holder account, so that nothing a sender files is lost."""
+    def for_contact_email(
+        self, email: str, display: str | None = None, ip: str | None = None
+    ) -> User:
+        """The account a notice from ``email`` is filed under (web form, mail): the one with
+        that address (a holder account first, where several share it), or a new holder
+        account, so that nothing a sender files is lost for want of an account."""
         email = email.strip()
         if not _EMAIL_RE.match(email):
             raise InvalidInput(f"invalid email address {email[:80]!r}")
-        existing = self.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-        if existing is not None:
-            return existing
-        local = re.sub(r"[^\w.+\-]", "", email.split("@", 1)[0], flags=re.UNICODE)[:40] or "sender"
-        name = f"{local}-{hashlib.sha256(email.lower().encode()).hexdigest()[:6]}"
-        real = (
-            display.strip()[:200] if display and "<" not in display and ">" not in display else None
+        users = list(
+            self.session.scalars(
+                select(User).where(func.lower(User.email) == email.lower()).order_by(User.id)
+            )
         )
-        return self.create_user(name, "holder", email=email, real_name=real)
+        found = next((u for u in users if u.role == Role.HOLDER), users[0] if users else None)
+        if found is not None:
+            return found
+        # the local part, made safe, and a hash of the whole address: two senders called
+        # "legal" at different firms do not collide
+        local = re.sub(r"[^a-z0-9._+\-]", "", email.rsplit("@", 1)[0].lower()).lstrip("._+-")
+        digest = hashlib.sha256(email.lower().encode()).hexdigest()
+        for taken in range(4):
+            name = f"{local[:40] or 'sender'}-{digest[: 8 + 8 * taken]}"
+            if self.session.scalar(select(User.id).where(User.name == name)) is None:
+                break
+        real = display.strip()[:200] if display and not set("<>") & set(display) else None
+        return self.create_user(name, Role.HOLDER.value, email=email, real_name=real, ip=ip)
 
     def create_api_key(
         self, user: User, label: str | None = None, actor: User | None = None, ip: str | None = None

@@ -408,7 +408,7 @@ class NoticeService:
             to=uploader,
             kind="notice.forward",
             notice_id=notice.id,
-            subject=f"Your upload {content.public_id} was {what} after a copyright notice",
+            subject=f"Notice {notice.id}: your upload {content.public_id} was {what}",
             body=(
                 f"Your upload '{content.title}' ({content.public_id}) was {what} on notice "
                 f"{notice.id} from {who}, who says it infringes: "

@@ -3,7 +3,7 @@
 Columns: ``url`` (one or more addresses separated by spaces), ``title``, ``work_id``, and
 any notice field of the profile (``notifier_name``, ``evidence``...). Fields given for the
 whole file (the form or ``--field``) fill what a row leaves empty. Each row is filed in its
-own transaction, so one bad row never loses the others.
+own savepoint, so one bad row never loses the others.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from safeharbor.accounts.models import User
 from safeharbor.errors import InvalidInput, SafeharborError
-from safeharbor.platform import Platform
+from safeharbor.platform import Platform, Services
 
 MAX_ROWS = 100_000
 
@@ -56,35 +56,59 @@ def file_rows(
     channel: str = "csv",
     ip: str | None = None,
     progress: Callable[[int], None] | None = None,
+    chunk: int = 200,
 ) -> Iterator[dict[str, Any]]:
-    """File each row; yields one result per row (``line`` counts the header as line 1)."""
+    """File each row; yields one result per row (``line`` counts the header as line 1).
+
+    Rows are committed ``chunk`` at a time, each inside its own savepoint: a row that
+    fails rolls back alone, and a chunk's results are yielded once it is committed."""
     batch = "b-" + secrets.token_hex(6)
-    for n, row in enumerate(rows, start=2):
-        fields = {**(common or {}), **{k: v for k, v in row.items() if v}}
-        urls = fields.pop("url", "").split()
-        title = fields.pop("title", None)
-        work = fields.pop("work_id", None)
-        try:
-            work_id = int(work) if work else None
-        except ValueError:
-            yield {"line": n, "error": f"work_id {work!r} is not a number"}
-            continue
-        try:
-            with platform.unit() as svc:
-                res = svc.notices.file(
-                    svc.accounts.get(sender.id),
-                    fields,
-                    urls=urls,
-                    work_id=work_id,
-                    title=title,
-                    profile=profile,
-                    channel=channel,
-                    batch=batch,
-                    ip=ip,
-                )
-                out = {"line": n, "batch": batch, **res.view()}
-        except SafeharborError as exc:
-            out = {"line": n, "error": exc.message}
-        if progress is not None:
-            progress(1)
-        yield out
+    for start in range(0, len(rows), chunk):
+        results: list[dict[str, Any]] = []
+        with platform.unit() as svc:
+            user = svc.accounts.get(sender.id)
+            for n, row in enumerate(rows[start : start + chunk], start=start + 2):
+                results.append(_file_row(svc, user, n, row, common, profile, channel, batch, ip))
+        for out in results:
+            if progress is not None:
+                progress(1)
+            yield out
+
+
+def _file_row(
+    svc: Services,
+    user: User,
+    n: int,
+    row: dict[str, str],
+    common: dict[str, str] | None,
+    profile: str | None,
+    channel: str,
+    batch: str,
+    ip: str | None,
+) -> dict[str, Any]:
+    fields = {**(common or {}), **{k: v for k, v in row.items() if v}}
+    urls = fields.pop("url", "").split()
+    title = fields.pop("title", None)
+    work = fields.pop("work_id", None)
+    try:
+        work_id = int(work) if work else None
+    except ValueError:
+        return {"line": n, "error": f"work_id {work!r} is not a number"}
+    savepoint = svc.session.begin_nested()
+    try:
+        res = svc.notices.file(
+            user,
+            fields,
+            urls=urls,
+            work_id=work_id,
+            title=title,
+            profile=profile,
+            channel=channel,
+            batch=batch,
+            ip=ip,
+        )
+        savepoint.commit()
+    except SafeharborError as exc:
+        savepoint.rollback()
+        return {"line": n, "error": exc.message}
+    return {"line": n, "batch": batch, **res.view()}

@@ -347,3 +347,25 @@ def test_holder_relays_a_message_without_learning_the_address(platform, people, 
             svc.notices.relay(nid, svc.accounts.get(people["holder2"].id), "hi")
     got = messages_to(platform, people["uploader"].id, "relay")
     assert got[0].body == "Please license it" and got[0].from_user_id == people["holder"].id
+
+
+def test_a_failing_bulk_row_rolls_back_alone(platform, people, tmp_path):
+    from safeharbor.notices import bulk
+
+    a = stored_upload(platform, people, tmp_path, seed=90)
+    b = stored_upload(platform, people, tmp_path, seed=91)
+    rows = [
+        {"url": a.public_id},
+        {"url": b.public_id, "notifier_email": "x" * 30_000},
+        {"work_id": "seven"},
+    ]
+    with platform.unit() as svc:
+        sender = svc.accounts.get(people["holder"].id)
+    out = list(bulk.file_rows(platform, sender, rows, common=CN_NOTICE))
+    assert out[0]["located"] == [a.public_id]
+    assert out[1]["status"] == "incomplete" and state(platform, b.public_id) == "available"
+    assert out[2]["error"] == "work_id 'seven' is not a number"
+    with platform.unit() as svc:
+        from safeharbor.notices.models import Notice
+
+        assert svc.session.query(Notice).count() == 2

@@ -355,14 +355,18 @@ def test_hamming_index_radius_knn_remove_compact() -> None:
 
 
 def test_flat_quadrants_are_not_evidence() -> None:
-    from safeharbor.signals.image import FLAT, FLAT_DISTANCE, Block, combined_distance
+    from safeharbor.signals.image import FLAT, FLAT_MARGIN, Block, combined_distance
 
     h = bytes(range(32))
-    a = Block(h, (FLAT, FLAT, h, h), 100)
-    b = Block(h, (FLAT, FLAT, h, h), 100)
-    comb, main, quads = combined_distance(a, b)
-    assert main == 0 and quads == [FLAT_DISTANCE, FLAT_DISTANCE, 0, 0]
-    assert comb == FLAT_DISTANCE  # the best three: 0, 0 and one flat quadrant
+    far = bytes(b ^ 0xFF for b in h[:5]) + h[5:]  # 40 bits away
+    a = Block(h, (FLAT, FLAT, FLAT, h), 100)
+    # flat quadrants agree trivially; they must not make a weak main match look strong
+    comb, main, quads = combined_distance(a, Block(far, (FLAT, FLAT, FLAT, h), 100))
+    assert main == 40 and quads == [2 * 40 + FLAT_MARGIN] * 3 + [0]
+    assert score_from_distance(comb) < 0.5
+    # while a near-exact main hash of a mostly flat picture still matches
+    comb, _, _ = combined_distance(a, Block(h, (FLAT, FLAT, FLAT, h), 100))
+    assert score_from_distance(comb) >= 0.8
 
 
 def test_blank_reference_is_not_indexed(signal: ImageSignal) -> None:

@@ -16,8 +16,8 @@ Design (the figures behind each choice are in ``docs/benchmarks.md``, section "I
   faiss index; the quadrant hashes are the verification step: two unrelated pictures with
   similar overall layout (dark sky with a bright blob, say) often agree on the coarse
   main hash, much more rarely on all four quadrants too. A flat quadrant (PDQ quality
-  < 50) carries no evidence and counts as ``FLAT_DISTANCE`` bits, whatever it is
-  compared with.
+  < 50) carries no evidence of its own and is imputed as ``2 x main + 16`` bits, so a
+  mostly flat picture needs a near-exact main hash.
 * **Reference side**: one ``global`` block for the trimmed picture.
 * **Query side**: the ``global`` block of the trimmed upload in the 8 flip/rotation
   variants (undoing mirror and 90/180/270-degree rotations), plus one ``region`` block for
@@ -81,9 +81,9 @@ D50 = 320.0
 DZERO = 450.0
 
 BLOCK_BYTES = 5 * 32
-#: stands for the hash of a flat quadrant; such a quadrant counts FLAT_DISTANCE bits
+#: stands for the hash of a flat quadrant (see combined_distance)
 FLAT = bytes(32)
-FLAT_DISTANCE = 128
+FLAT_MARGIN = 16
 #: long side of the grey copy searched for pasted-in rectangles
 RECT_SIDE = 256
 
@@ -431,10 +431,11 @@ def _hamming(a: bytes, b: bytes) -> int:
 def combined_distance(q: Block, r: Block) -> tuple[int, int, list[int]]:
     """(combined, main, quadrant distances): combined = main + the three best quadrants."""
     dm = _hamming(q.main, r.main)
-    dq = [
-        FLAT_DISTANCE if FLAT in (a, b) else _hamming(a, b)
-        for a, b in zip(q.quads, r.quads, strict=True)
-    ]
+    # a flat quadrant cannot vouch for the match; it is imputed as agreeing half as well
+    # as the whole picture does (2 x main + 16), so a mostly flat picture matches only on
+    # a near-exact main hash (7 x main + 48 <= D80 needs main <= 28)
+    flat = 2 * dm + FLAT_MARGIN
+    dq = [flat if FLAT in (a, b) else _hamming(a, b) for a, b in zip(q.quads, r.quads, strict=True)]
     return dm + sum(sorted(dq)[:3]), dm, dq
 
 

@@ -369,3 +369,26 @@ def test_a_failing_bulk_row_rolls_back_alone(platform, people, tmp_path):
         from safeharbor.notices.models import Notice
 
         assert svc.session.query(Notice).count() == 2
+
+
+def test_the_scheduler_thread_runs_due_clocks(platform, people, tmp_path):
+    import time
+
+    from safeharbor.notices.scheduler import Scheduler
+
+    platform.settings.cn_restoration = "civil_code"
+    content = stored_upload(platform, people, tmp_path, seed=95)
+    nid = file(platform, people["holder"].id, CN_NOTICE, urls=[content.public_id])["notice_id"]
+    with platform.unit() as svc:
+        svc.notices.counter(nid, svc.accounts.get(people["uploader"].id), CN_COUNTER)
+    platform.clock.advance(timedelta(days=16))  # type: ignore[attr-defined]
+    scheduler = Scheduler(platform, interval_s=0.05)
+    scheduler.start()
+    try:
+        for _ in range(100):
+            if state(platform, content.public_id) == "restored":
+                break
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+    assert state(platform, content.public_id) == "restored"

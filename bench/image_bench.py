@@ -148,6 +148,8 @@ def _run_base(args: tuple[int, list[str]]) -> list[dict[str, object]]:
             "other": other.score if other else 0.0,
             "other_dist": other.distance if other else None,
             "other_ev": other.evidence if other else None,
+            # references are the first bases, with ref_id = position
+            "other_ref": bases[other.ref_id].name if other else None,
             "name": base.name,
         }
         if base.ref_id is not None:
@@ -327,7 +329,7 @@ def evaluate(rows: list[dict[str, object]], transforms: list[str]) -> dict[str, 
         "pdq_threshold": pdq_t,
         "phash_threshold": ph_t,
         "worst_wrong": [
-            {"t": r["t"], "name": r["name"], "score": r["other"], "ev": r["other_ev"]}
+            {"t": r["t"], "name": r["name"], "ref": r["other_ref"], "score": r["other"]}
             for r in worst
         ],
         "hash_ms_median": float(np.median([float(r["hash_ms"]) for r in rows])),  # type: ignore[arg-type]

@@ -362,7 +362,7 @@ def test_flat_quadrants_are_not_evidence() -> None:
     a = Block(h, (FLAT, FLAT, FLAT, h), 100)
     # flat quadrants agree trivially; they must not make a weak main match look strong
     comb, main, quads = combined_distance(a, Block(far, (FLAT, FLAT, FLAT, h), 100))
-    assert main == 40 and quads == [2 * 40 + FLAT_MARGIN] * 3 + [0]
+    assert main == 40 and quads == [3 * 40 + FLAT_MARGIN] * 3 + [0]
     assert score_from_distance(comb) < 0.5
     # while a near-exact main hash of a mostly flat picture still matches
     comb, _, _ = combined_distance(a, Block(h, (FLAT, FLAT, FLAT, h), 100))

@@ -1,6 +1,6 @@
 """Image signal benchmark: recall per transformation, false matches, speed.
 
-    python bench/image_bench.py            # full run (about 20 minutes on 2 cores)
+    python bench/image_bench.py            # full run (15-25 minutes on 2 cores)
     python bench/image_bench.py --quick    # subset, about 4 minutes
     python bench/image_bench.py --write-docs   # also rewrite the Images figures in docs/
 
@@ -47,7 +47,7 @@ from PIL import Image  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from image_corpus import Item, build  # noqa: E402
+from image_corpus import CACHE, Item, build  # noqa: E402
 from image_transforms import TRANSFORMS, apply  # noqa: E402
 
 from safeharbor.signals.base import Fingerprint, Media, Role, SignalError  # noqa: E402
@@ -202,9 +202,15 @@ def main() -> None:
     ap.add_argument("--timing-queries", type=int, default=400)
     ap.add_argument("--write-docs", action="store_true")
     ap.add_argument("--transforms", default=",".join(TRANSFORMS))
+    ap.add_argument("--timing-only", action="store_true", help="only the speed part")
     args = ap.parse_args()
     transforms = args.transforms.split(",")
     started = time.time()
+    if args.timing_only:
+        refs = [it for it in build() if it.is_ref]
+        timing = time_search(ImageSignal(), refs, args.index_size, args.timing_queries, transforms)
+        print(json.dumps(timing, indent=1))
+        return
 
     corpus = build()
     refs_items = [it for it in corpus if it.is_ref]
@@ -284,7 +290,10 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "image_bench_quick.json" if args.quick else "image_bench.json"
     (RESULTS / name).write_text(json.dumps(out, indent=1))
-    (RESULTS / name.replace(".json", "_rows.json")).write_text(json.dumps(rows))
+    # per-query rows are tens of MB: kept beside the corpus cache, not in the repository
+    rows_path = CACHE / "results" / name.replace(".json", "_rows.json")
+    rows_path.parent.mkdir(parents=True, exist_ok=True)
+    rows_path.write_text(json.dumps(rows))
     md = render(out)
     print(md)
     if args.write_docs:

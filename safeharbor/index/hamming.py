@@ -1,7 +1,8 @@
 """A removable Hamming-distance index over fixed-width binary codes (256-bit PDQ by default).
 
-faiss' binary flat index is exact and, on one core, scans about 30 million 256-bit codes a
-second; that is fast enough for the code counts a signal keeps per shard (measured in
+faiss' binary flat index is exact and, on one core, compares a query with roughly 400
+million 256-bit codes a second (measured: 1.7 million codes x 16 queries in 66 ms); that
+is fast enough for the code counts a signal keeps per shard (measured in
 ``bench/image_bench.py``), and unlike IVF/HNSW it needs no training and loses no recall at
 the large radii perceptual hashes need. faiss cannot delete from a flat binary index
 cheaply, so removal is a tombstone (the row's owner becomes -1) and the index is rebuilt

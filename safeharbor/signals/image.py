@@ -18,12 +18,14 @@ Design (the figures behind each choice are in ``docs/benchmarks.md``, section "I
   main hash, much more rarely on all four quadrants too. A flat quadrant (PDQ quality
   < 50) carries no evidence of its own and is imputed as ``3 x main + 16`` bits, so a
   mostly flat picture needs a near-exact main hash.
-* **Reference side**: one ``global`` block for the trimmed picture.
-* **Query side**: the ``global`` block of the trimmed upload in the 8 flip/rotation
-  variants (undoing mirror and 90/180/270-degree rotations), plus one ``region`` block for
-  each rectangle of picture found inside the upload (``find_rectangles``: long straight
-  edges that close into a box, as when a picture is pasted into a screenshot or a
-  collage), each trimmed again.
+* **Reference side**: one ``global`` block for the trimmed picture, and one for the
+  untrimmed picture when trimming removed anything (trimming can stop at different rows
+  on the two sides when a flat part of the picture touches its edge).
+* **Query side**: the ``global`` block of the trimmed upload (and of the untrimmed one,
+  as above) in the 8 flip/rotation variants (undoing mirror and 90/180/270-degree
+  rotations), plus one ``region`` block for each rectangle of picture found inside the
+  upload (``find_rectangles``: long straight edges that close into a box, as when a
+  picture is pasted into a screenshot or a collage), each trimmed again.
 * **Search**: faiss binary flat index (exact; see ``safeharbor.index.hamming``) over the
   reference main hashes, radius ``CANDIDATE_RADIUS``; every candidate pair is verified by
   the distance over all five hashes, ``combined = main + the three best quadrants``

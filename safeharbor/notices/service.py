@@ -23,7 +23,7 @@ from safeharbor.notices.validation import (
     missing_notice_fields,
 )
 from safeharbor.profiles import Profile
-from safeharbor.registry.models import Reference, ReferenceFingerprint, Work
+from safeharbor.registry.models import Reference, ReferenceFingerprint, Work, fingerprint_rows
 from safeharbor.screening.models import Content, ContentState
 
 if TYPE_CHECKING:
@@ -337,12 +337,7 @@ class NoticeService:
             created_at=self.clock.now(),
         )
         fps = list(source.fingerprints) if source is not None else []
-        ref.fingerprints = [
-            ReferenceFingerprint(
-                signal=f.signal, kind=f.kind, value=f.value, quality=f.quality, meta=f.meta
-            )
-            for f in fps
-        ]
+        ref.fingerprints = fingerprint_rows(fps)
         if not fps:  # stored before uploads kept fingerprints: the exact hash still works
             ref.fingerprints = [
                 ReferenceFingerprint(

@@ -4,6 +4,7 @@ the references (fingerprint sets) the screen matches uploads against."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -149,3 +150,13 @@ class ReferenceFingerprint(Base):
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     reference: Mapped[Reference] = relationship(back_populates="fingerprints")
+
+
+def fingerprint_rows(fingerprints: Iterable[Any]) -> list[ReferenceFingerprint]:
+    """Rows for a reference from fingerprints (``signals.base.Fingerprint`` or other rows)."""
+    return [
+        ReferenceFingerprint(
+            signal=fp.signal, kind=fp.kind, value=fp.value, quality=fp.quality, meta=fp.meta
+        )
+        for fp in fingerprints
+    ]

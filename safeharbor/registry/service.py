@@ -24,9 +24,9 @@ from safeharbor.registry.models import (
     PriorityEntry,
     PriorityList,
     Reference,
-    ReferenceFingerprint,
     Work,
     WorkStatus,
+    fingerprint_rows,
 )
 from safeharbor.screening.fingerprinting import extract_all, fingerprint_view
 from safeharbor.screening.sniff import sniff_path
@@ -146,12 +146,7 @@ class RegistryService:
         claimed += [(w, {"signal": "exact", "score": 1.0}) for w in same if w.id not in known]
 
         ref = Reference(work_id=work.id, source="work", created_at=now)
-        ref.fingerprints = [
-            ReferenceFingerprint(
-                signal=fp.signal, kind=fp.kind, value=fp.value, quality=fp.quality, meta=fp.meta
-            )
-            for fp in ref_fps
-        ]
+        ref.fingerprints = fingerprint_rows(ref_fps)
         self.session.add(ref)
         self.session.flush()  # indexed by the next refresh, once committed
 

@@ -20,7 +20,12 @@ from safeharbor.accounts.permissions import Perm, has, require
 from safeharbor.audit import service as audit
 from safeharbor.errors import Conflict, Forbidden, InvalidInput, NotFound
 from safeharbor.naming import clean_title, display_name
-from safeharbor.registry.models import Reference, ReferenceFingerprint, Work, WorkStatus
+from safeharbor.registry.models import (
+    Reference,
+    Work,
+    WorkStatus,
+    fingerprint_rows,
+)
 from safeharbor.screening import risk
 from safeharbor.screening.fingerprinting import extract_all, fingerprint_view
 from safeharbor.screening.models import (
@@ -313,12 +318,7 @@ class ScreeningService:
         media = Media(modality=result.sniffed.modality, mime=result.sniffed.mime, path=blob)
         fps = extract_all(media, Role.REFERENCE, self.platform.index.signals)
         ref = Reference(source="content", content_id=content.id, created_at=content.created_at)
-        ref.fingerprints = [
-            ReferenceFingerprint(
-                signal=fp.signal, kind=fp.kind, value=fp.value, quality=fp.quality, meta=fp.meta
-            )
-            for fp in fps
-        ]
+        ref.fingerprints = fingerprint_rows(fps)
         self.session.add(ref)
 
     def _record_screening(

@@ -20,7 +20,10 @@ Steps:
 4. Group versions of the same picture (the same file at several resolutions, dark/light
    variants, copies in two packages): pictures whose PDQ hashes (any flip/rotation) are
    within 40 bits (with or without their uniform frame trimmed), or whose names are equal
-   once resolution and dark/light tokens are stripped, form one group, and one picture of
+   once resolution and dark/light tokens are stripped, or that share at least 40
+   geometrically consistent keypoints (the same picture cut to another aspect ratio, as
+   grub-16x9/grub-4x3 are, or the two frames of a stereo pair; unrelated pictures share
+   at most ~15), form one group, and one picture of
    each group is kept. Files under a ``test``/``tests`` folder are skipped: software test
    fixtures are deliberately altered copies of one picture (shifted, rotated), not
    distinct pictures. So a "false match" in the benchmark is a match between genuinely
@@ -45,7 +48,8 @@ import pdqhash
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from safeharbor.signals.image import trim_borders  # noqa: E402
+from safeharbor.signals import image_keypoints as kpt  # noqa: E402
+from safeharbor.signals.image import load_image, trim_borders  # noqa: E402
 
 CACHE = Path(os.environ.get("SAFEHARBOR_BENCH_CACHE", Path.home() / ".cache" / "safeharbor-bench"))
 RAW = CACHE / "images"
@@ -79,6 +83,7 @@ MIN_PIXELS = 150_000
 MAX_SIDE = 1024
 MIN_QUALITY = 50
 NEAR_DUP_BITS = 40
+KEYPOINT_VERSION_INLIERS = 40
 REF_FRACTION_MOD = 3  # hash % 3 == 0 -> reference
 
 
@@ -151,7 +156,8 @@ def _normalise(src: Path, dst: Path) -> tuple[int, int] | None:
 
 def build(verbose: bool = True) -> list[Item]:
     """The corpus (cached in ``NORM/index.json``), building it on first use."""
-    manifest = NORM / "index.json"
+    # v2: keypoint versions are grouped too (the v1 manifest did not)
+    manifest = NORM / "index-v2.json"
     if manifest.exists():
         data = json.loads(manifest.read_text())
         return [Item(d["name"], NORM / d["file"], d["group"], d["is_ref"]) for d in data]
@@ -221,6 +227,19 @@ def build(verbose: bool = True) -> list[Item]:
             for j in np.nonzero(d <= NEAR_DUP_BITS)[0]:
                 if j != i:
                     union(i, int(j))
+    # the same picture at another aspect ratio or framing: keypoints, not PDQ, see that
+    points = [kpt.detect(load_image(dst.read_bytes()), kpt.REF_POINTS) for _, dst, _ in kept]
+    kindex = kpt.KeypointIndex()
+    for i, p in enumerate(points):
+        kindex.add(i, p)
+    for i, (_, dst, _) in enumerate(kept):
+        # the reference-side points suffice between two whole pictures (and cost a third)
+        query = points[i]
+        if verbose and i % 200 == 0:
+            print(f"  corpus: keypoint versions {i}/{len(kept)}", file=sys.stderr)
+        for j, _, v in kindex.search(query, 0.0):
+            if j != i and v.inliers >= KEYPOINT_VERSION_INLIERS:
+                union(i, j)
     groups: dict[int, list[int]] = {}
     for i in range(len(kept)):
         groups.setdefault(find(i), []).append(i)

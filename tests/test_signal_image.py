@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from safeharbor.index.hamming import HammingIndex
+from safeharbor.signals import image_keypoints as kp
 from safeharbor.signals.base import Media, Role, SignalError
 from safeharbor.signals.image import (
     BLOCK_BYTES,
@@ -91,8 +92,11 @@ def test_class_attributes(signal: ImageSignal) -> None:
 
 def test_fingerprint_shape(signal: ImageSignal) -> None:
     fps = signal.extract(media(encode(picture(1))), Role.REFERENCE)
-    assert [fp.kind for fp in fps] == ["global"]
-    assert all(len(fp.value) == BLOCK_BYTES and fp.signal == "image" for fp in fps)
+    assert [fp.kind for fp in fps] == ["global", "keypoints"]
+    assert len(fps[0].value) == BLOCK_BYTES and all(fp.signal == "image" for fp in fps)
+    points = fps[1]
+    assert 100 <= points.meta["n"] <= kp.REF_POINTS
+    assert len(points.value) == points.meta["n"] * (4 + kp.DESCRIPTOR_BYTES)
     assert fps[0].meta["box"] == [0.0, 0.0, 1.0, 1.0]
     q = signal.extract(media(encode(picture(1))), Role.QUERY)
     assert {fp.meta["variant"] for fp in q if fp.kind == "global"} >= {
@@ -151,11 +155,79 @@ def test_pasted_into_screenshot_matches_via_region(signal: ImageSignal, indexed)
     for y in range(80, 650, 30):
         d.text((20, y), "some sidebar text", fill=(20, 20, 20))
     canvas.paste(pics[6], (300, 150))
-    m = best(signal, index, encode(canvas, "JPEG", quality=90))
-    assert m is not None and m.ref_id == 6 and m.score >= 0.80
-    assert m.evidence["query_kind"] == "region"
-    x0, y0, x1, y1 = m.evidence["query_box"]
-    assert abs(x0 - 300 / 900) < 0.02 and abs(y0 - 150 / 700) < 0.02
+    fps = signal.extract(media(encode(canvas, "JPEG", quality=90)), Role.QUERY)
+    # each path on its own: the PDQ region block, then the keypoints
+    for kind in ("region", "keypoints"):
+        only = [fp for fp in fps if (fp.kind == "keypoints") == (kind == "keypoints")]
+        matches = index.search(only, 0.0)
+        assert matches and matches[0].ref_id == 6 and matches[0].score >= 0.80, kind
+        assert matches[0].evidence["query_kind"] == kind
+        x0, y0, x1, y1 = matches[0].evidence["query_box"]
+        assert abs(x0 - 300 / 900) < 0.02 and abs(y0 - 150 / 700) < 0.02, kind
+        assert abs(x1 - (300 + 480) / 900) < 0.02 and abs(y1 - (150 + 360) / 700) < 0.02, kind
+
+
+def _crop(im: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    w, h = im.size
+    return im.crop((int(left * w), int(top * h), int(w - right * w), int(h - bottom * h)))
+
+
+def _caption(im: Image.Image) -> Image.Image:
+    out = im.copy()
+    w, h = out.size
+    d = ImageDraw.Draw(out)
+    d.rectangle((0, int(h * 0.4), w, int(h * 0.58)), fill=(0, 0, 0))
+    d.text((10, int(h * 0.42)), "FREE HD DOWNLOAD CLICK HERE NOW", fill=(255, 255, 255))
+    d.rounded_rectangle((w - 150, 10, w - 10, 80), radius=10, fill=(200, 30, 30))
+    return out
+
+
+def _collage(im: Image.Image, others: list[Image.Image]) -> Image.Image:
+    # tiles butt against each other with no gap: no clean edges for the region finder
+    w, h = im.size
+    canvas = Image.new("RGB", (w * 2, h * 2))
+    canvas.paste(others[0], (0, 0))
+    canvas.paste(others[1], (w, 0))
+    canvas.paste(others[2], (0, h))
+    canvas.paste(im, (w, h))
+    return canvas
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda im, o: _crop(im, 0.2, 0.2, 0.2, 0.2),
+        lambda im, o: _crop(im, 0.0, 0.15, 0.2, 0.05),
+        lambda im, o: _caption(im),
+        lambda im, o: _collage(im, o),
+    ],
+    ids=["crop20-all-sides", "crop-uneven", "caption-and-logo", "collage-no-gaps"],
+)
+def test_edits_only_keypoints_survive(signal: ImageSignal, indexed, edit) -> None:  # type: ignore[no-untyped-def]
+    index, pics = indexed
+    edited = edit(pics[3], [picture(200), picture(201), picture(202)])
+    m = best(signal, index, encode(edited, "JPEG", quality=80))
+    assert m is not None and m.ref_id == 3 and m.score >= 0.80
+    assert m.evidence["query_kind"] == "keypoints"
+
+
+def test_keypoint_index_switches_to_hashing(
+    signal: ImageSignal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # past HASH_FROM descriptors the exact index becomes a hash table; matches and removal
+    # survive
+    monkeypatch.setattr(kp.KeypointIndex, "HASH_FROM", 1500)
+    index = kp.KeypointIndex()
+    refs = {i: kp.detect(np.asarray(picture(300 + i)), kp.REF_POINTS) for i in range(8)}
+    for i, points in refs.items():
+        index.add(i, points)
+    query = kp.detect(np.asarray(_crop(picture(305), 0.1, 0.1, 0.1, 0.1)), kp.QUERY_POINTS)
+    found = index.search(query, 0.8)
+    assert index._hashed
+    assert found and found[0][0] == 5
+    index.remove(5)
+    assert all(r != 5 for r, _, _ in index.search(query, 0.0))
+    assert len(index) == 7
 
 
 def test_unrelated_pictures_do_not_match(signal: ImageSignal, indexed) -> None:  # type: ignore[no-untyped-def]

@@ -57,6 +57,7 @@ import pdqhash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from safeharbor.index.hamming import HammingIndex
+from safeharbor.signals import image_keypoints as kp
 from safeharbor.signals.base import (
     Fingerprint,
     Media,
@@ -497,6 +498,11 @@ class ImageSignal(SignalType):
             # changed; the untrimmed hash on both sides covers that case
             for v, blk in zip(variants, hash_blocks(a, whole, variants), strict=True):
                 fps.append(self._fp("global", blk, whole, w, h, "untrimmed-" + VARIANTS[v]))
+        # keypoints of the whole working copy: the second opinion for crops, captions,
+        # logos and collages (``image_keypoints``)
+        points = kp.detect(a, kp.QUERY_POINTS if role is Role.QUERY else kp.REF_POINTS)
+        if len(points):
+            fps.append(kp.to_fingerprint(points, self.name))
         if role is Role.QUERY:
             seen = [full]
             for rect in find_rectangles(a, self.max_rects):
@@ -517,16 +523,26 @@ class ImageSignal(SignalType):
 
 
 class ImageIndex(SignalIndex):
-    """Reference blocks: main hashes in a faiss flat binary index, quadrants beside it."""
+    """Reference blocks (main hashes in a faiss flat binary index, quadrants beside it) and
+    reference keypoints (``image_keypoints.KeypointIndex``); a reference matches by either,
+    and its best score of the two counts."""
 
     def __init__(self) -> None:
         self._codes = HammingIndex(256)
         self._blocks: dict[int, list[tuple[Block, Fingerprint]]] = {}
+        self._points = kp.KeypointIndex()
 
     def add(self, ref_id: int, fingerprints: Sequence[Fingerprint]) -> None:
         fresh: list[tuple[Block, Fingerprint]] = []
         for fp in fingerprints:
-            if fp.signal != ImageSignal.name or len(fp.value) != BLOCK_BYTES:
+            if fp.signal != ImageSignal.name:
+                continue
+            if fp.kind == kp.KIND:
+                points = kp.from_fingerprint(fp)
+                if points is not None:
+                    self._points.add(ref_id, points)
+                continue
+            if len(fp.value) != BLOCK_BYTES:
                 continue
             if fp.quality < MIN_QUALITY:
                 continue  # a near-blank reference would match every near-blank upload
@@ -539,23 +555,25 @@ class ImageIndex(SignalIndex):
     def remove(self, ref_id: int) -> None:
         self._blocks.pop(ref_id, None)
         self._codes.remove(ref_id)
+        self._points.remove(ref_id)
 
     def __len__(self) -> int:
-        return len(self._blocks)
+        return len(self._blocks.keys() | self._points.ref_ids())
 
     def search(self, query: Sequence[Fingerprint], min_score: float) -> list[SignalMatch]:
         qfps = [
             fp
             for fp in query
             if fp.signal == ImageSignal.name
+            and fp.kind != kp.KIND
             and len(fp.value) == BLOCK_BYTES
             and fp.quality >= MIN_QUALITY
         ]
+        matches = kp.keypoint_matches(self._points, query, min_score, ImageSignal.name)
         if not qfps:
-            return []
+            return best_per_ref(matches)
         qblocks = [Block.unpack(fp.value) for fp in qfps]
         hits = self._codes.search_radius([b.main for b in qblocks], CANDIDATE_RADIUS)
-        matches: list[SignalMatch] = []
         for hit in hits:
             rblk, rfp = self._blocks[hit.ref_id][hit.row]
             comb, dm, dq = combined_distance(qblocks[hit.query], rblk)

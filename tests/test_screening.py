@@ -3,6 +3,7 @@ terms, records of every decision."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,8 @@ from safeharbor.audit.service import AppendOnlyError, history, leaf_hash
 from safeharbor.errors import Forbidden
 from safeharbor.platform import Platform
 from safeharbor.screening.models import Screening
+from safeharbor.signals.base import Media, Role
+from safeharbor.signals.image import ImageSignal
 from tests.conftest import photo, save
 
 
@@ -220,6 +223,16 @@ def test_every_decision_is_recorded_with_who_when_ip_and_fingerprints(platform, 
         assert doc["payload"]["decision"] == "hold"
         signals = {fp["signal"] for fp in doc["payload"]["fingerprints"]}
         assert {"exact", "image"} <= signals
+        # small hashes inline; large ones (keypoints: tens of KB) by digest, which anyone
+        # holding the file can recompute
+        kinds = {fp["kind"]: fp for fp in doc["payload"]["fingerprints"]}
+        assert len(bytes.fromhex(kinds["sha256"]["value"])) == 32
+        assert len(bytes.fromhex(kinds["global"]["value"])) == 160
+        points = kinds["keypoints"]
+        assert "value" not in points and points["bytes"] > 1000
+        again = ImageSignal().extract(Media("image", "image/jpeg", path=copy), Role.QUERY)
+        value = next(fp.value for fp in again if fp.kind == "keypoints")
+        assert hashlib.sha256(value).hexdigest() == points["sha256"]
         assert doc["payload"]["matches"][0]["evidence"]  # which hashes justified it
         assert rec.leaf_hash == leaf_hash(rec.document)
         assert svc.session.query(Screening).filter_by(content_id=content.id).count() == 1

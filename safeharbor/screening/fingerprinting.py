@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,9 +22,21 @@ def extract_all(media: Media, role: Role, signals: Sequence[SignalType]) -> list
     return out
 
 
+#: fingerprints up to this size are recorded whole with a decision; larger ones (keypoints,
+#: audio landmarks, frame sequences: tens of kilobytes) by their SHA-256, since the
+#: fingerprints themselves are stored with the work or upload they describe
+INLINE_BYTES = 256
+
+
 def fingerprint_view(fp: Fingerprint) -> dict[str, Any]:
-    """A fingerprint as recorded with a decision (hex value, what it covers)."""
-    return {"signal": fp.signal, "kind": fp.kind, "value": fp.hex(), "meta": fp.meta}
+    """A fingerprint as recorded with a decision (hex value or digest, what it covers)."""
+    view: dict[str, Any] = {"signal": fp.signal, "kind": fp.kind, "meta": fp.meta}
+    if len(fp.value) <= INLINE_BYTES:
+        view["value"] = fp.hex()
+    else:
+        view["sha256"] = hashlib.sha256(fp.value).hexdigest()
+        view["bytes"] = len(fp.value)
+    return view
 
 
 __all__ = ["SignalError", "extract_all", "fingerprint_view"]

@@ -125,6 +125,8 @@ class ScreeningService:
             fps = extract_all(media, Role.QUERY, self.platform.index.signals)
         except SignalError as exc:
             raise InvalidInput(f"{sniffed.modality} could not be read: {exc}") from exc
+        # a signal that read only part of the content (a truncated stream) says so
+        notes.extend(dict.fromkeys(str(fp.meta["note"]) for fp in fps if fp.meta.get("note")))
         sha = sha256 or next((fp.hex() for fp in fps if fp.signal == "exact"), "")
 
         self.platform.index.refresh(self.platform.db)

@@ -1,0 +1,221 @@
+"""The video (pictures) signal on small synthetic videos made with PyAV in tmp_path.
+
+Each "film" is a camera panning over a generated picture (a smooth colour field with
+discs), rendered as a function of time so that a segment, a speed change or a mirrored
+copy is drawn directly from the same scene and then encoded like an upload would be.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from safeharbor.signals.base import Media, Role, SignalError
+from safeharbor.signals.video import VideoSignal, score_from_evidence
+from safeharbor.signals.video_decode import sample_video
+
+U8 = np.ndarray
+W, H = 320, 240
+FPS = 15
+CODEC = next(c for c in ("libx264", "h264", "mpeg4", "libvpx") if c in av.codecs_available)
+
+
+def scene(seed: int) -> Callable[[float], U8]:
+    """A deterministic pan over a random picture: ``frame(t)`` for t in seconds."""
+    rng = np.random.default_rng(seed)
+    bw, bh = W * 2, H * 2
+    big = cv2.resize(
+        rng.integers(0, 256, (9, 12, 3), dtype=np.uint8), (bw, bh), interpolation=cv2.INTER_CUBIC
+    )
+    for _ in range(60):
+        c = tuple(int(x) for x in rng.integers(0, 256, 3))
+        centre = (int(rng.integers(0, bw)), int(rng.integers(0, bh)))
+        cv2.circle(big, centre, int(rng.integers(8, 50)), c, -1)
+    # slow enough (at most ~5 % of the frame a second) that a picture half a second off
+    # still resembles its neighbour, as in most film shots
+    fx, fy = rng.uniform(0.05, 0.1, 2)
+
+    def frame(t: float) -> U8:
+        x = int((bw - W) * (0.5 + 0.5 * math.sin(t * fx + 2 * seed)))
+        y = int((bh - H) * (0.5 + 0.5 * math.cos(t * fy + 3 * seed)))
+        return np.ascontiguousarray(big[y : y + H, x : x + W])
+
+    return frame
+
+
+def write(path: Path, frames: list[U8], fps: int = FPS, container: str | None = None) -> Path:
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w", format=container) as out:
+        s = out.add_stream(CODEC, rate=fps)
+        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        s.gop_size = 2 * fps
+        for f in frames:
+            for p in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return path
+
+
+def render(fn: Callable[[float], U8], seconds: float, fps: int = FPS) -> list[U8]:
+    return [fn(i / fps) for i in range(int(round(seconds * fps)))]
+
+
+REF_SEED, OTHER_SEED = 1, 2
+REF_SECONDS = 30.0
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    d = tmp_path_factory.mktemp("video")
+    ref = write(d / "ref.mp4", render(scene(REF_SEED), REF_SECONDS))
+    sig = VideoSignal()
+    index = sig.new_index()
+    index.add(7, sig.extract(Media("video", "video/mp4", path=ref), Role.REFERENCE))
+    return {"dir": d, "sig": sig, "index": index, "ref": ref}
+
+
+def _query(world: dict[str, object], name: str, frames: list[U8], fps: int = FPS):
+    sig = world["sig"]
+    path = write(Path(str(world["dir"])) / name, frames, fps)
+    fps_ = sig.extract(Media("video", "video/mp4", path=path), Role.QUERY)  # type: ignore[attr-defined]
+    return world["index"].search(fps_, 0.0)  # type: ignore[attr-defined]
+
+
+def _check(matches, q_span: tuple[float, float], r_span: tuple[float, float], tol: float = 1.5):
+    assert matches, "the segment was not found"
+    m = matches[0]
+    assert m.ref_id == 7
+    assert m.score >= 0.80, m
+    assert m.query_span is not None and m.reference_span is not None
+    assert abs(m.query_span.start - q_span[0]) <= tol, m.query_span
+    assert abs(m.query_span.end - q_span[1]) <= tol, m.query_span
+    assert abs(m.reference_span.start - r_span[0]) <= tol, m.reference_span
+    assert abs(m.reference_span.end - r_span[1]) <= tol, m.reference_span
+    assert m.evidence["aligned_frames"] >= 4
+    return m
+
+
+SEG = (8.0, 20.0)  # a 12 s segment of the reference
+
+
+def _segment(t_of: Callable[[float], float], seconds: float, fps: int = FPS) -> list[U8]:
+    f = scene(REF_SEED)
+    return [f(t_of(i / fps)) for i in range(int(round(seconds * fps)))]
+
+
+def test_segment_found_and_placed(world: dict[str, object]) -> None:
+    frames = _segment(lambda t: SEG[0] + t, SEG[1] - SEG[0])
+    m = _check(_query(world, "seg.mp4", frames), (0.0, 12.0), SEG)
+    assert m.evidence["query_variant"] == "identity"
+
+
+def test_flipped(world: dict[str, object]) -> None:
+    frames = [np.ascontiguousarray(f[:, ::-1]) for f in _segment(lambda t: SEG[0] + t, 12.0)]
+    m = _check(_query(world, "flip.mp4", frames), (0.0, 12.0), SEG)
+    assert m.evidence["query_variant"] == "flip_h"
+
+
+def test_scaled_down_and_other_frame_rate(world: dict[str, object]) -> None:
+    fps = 10
+    frames = [
+        cv2.resize(f, (160, 120), interpolation=cv2.INTER_AREA)
+        for f in _segment(lambda t: SEG[0] + t, 12.0, fps)
+    ]
+    _check(_query(world, "small.mp4", frames, fps), (0.0, 12.0), SEG)
+
+
+def test_embedded_in_unrelated_video(world: dict[str, object]) -> None:
+    other = scene(OTHER_SEED)
+    before = render(other, 8.0)
+    after = [other(8.0 + i / FPS) for i in range(8 * FPS)]
+    frames = before + _segment(lambda t: SEG[0] + t, 12.0) + after
+    _check(_query(world, "embedded.mp4", frames), (8.0, 20.0), SEG)
+
+
+def test_speed_up_ten_percent(world: dict[str, object]) -> None:
+    seconds = (SEG[1] - SEG[0]) / 1.1
+    frames = _segment(lambda t: SEG[0] + 1.1 * t, seconds)
+    m = _check(_query(world, "fast.mp4", frames), (0.0, seconds), SEG)
+    assert 1.05 <= m.evidence["speed"] <= 1.15
+
+
+def test_unrelated_video_does_not_match(world: dict[str, object]) -> None:
+    matches = _query(world, "other.mp4", render(scene(OTHER_SEED), 25.0))
+    assert all(m.score < 0.65 for m in matches), matches
+
+
+def test_truncated_file_is_screened_as_far_as_it_decodes(world: dict[str, object]) -> None:
+    d = Path(str(world["dir"]))
+    full = write(d / "whole.mkv", _segment(lambda t: t, 24.0), container="matroska")
+    data = full.read_bytes()
+    cut = data[: len(data) // 2]
+    fps_ = VideoSignal().extract(Media("video", "video/x-matroska", data=cut), Role.QUERY)
+    assert fps_
+    note = fps_[0].meta.get("note", "")
+    assert "screened up to" in note and "truncated" in note
+    # what was decoded still matches, placed at the start of the reference
+    matches = world["index"].search(fps_, 0.0)  # type: ignore[attr-defined]
+    assert matches and matches[0].score >= 0.8
+    assert matches[0].reference_span is not None and matches[0].reference_span.start < 2.0
+
+
+def test_garbage_raises_signal_error() -> None:
+    sig = VideoSignal()
+    with pytest.raises(SignalError, match="not a video we can read"):
+        sig.extract(Media("video", "video/mp4", data=b"\x00\x01garbage" * 500), Role.QUERY)
+    with pytest.raises(SignalError, match="empty"):
+        sig.extract(Media("video", "video/mp4", data=b""), Role.QUERY)
+
+
+def test_audio_only_file_gives_no_fingerprints(tmp_path: Path) -> None:
+    path = tmp_path / "tone.m4a"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("aac", rate=16000)
+        t = np.arange(16000 * 3) / 16000
+        pcm = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+        frame = av.AudioFrame.from_ndarray(pcm, format="fltp", layout="mono")
+        frame.sample_rate = 16000
+        for p in s.encode(frame):
+            out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    assert VideoSignal().extract(Media("audio", "audio/mp4", path=path), Role.QUERY) == []
+
+
+def test_index_remove(world: dict[str, object]) -> None:
+    sig = VideoSignal()
+    index = sig.new_index()
+    ref = sig.extract(Media("video", "video/mp4", path=world["ref"]), Role.REFERENCE)  # type: ignore[arg-type]
+    index.add(1, ref)
+    index.add(2, ref)
+    assert len(index) == 2
+    query = sig.extract(Media("video", "video/mp4", path=world["ref"]), Role.QUERY)  # type: ignore[arg-type]
+    assert {m.ref_id for m in index.search(query, 0.8)} == {1, 2}
+    index.remove(1)
+    assert len(index) == 1
+    assert {m.ref_id for m in index.search(query, 0.8)} == {2}
+    index.remove(2)
+    assert len(index) == 0 and index.search(query, 0.0) == []
+
+
+def test_sampling_is_by_timestamp_and_skips_groups(tmp_path: Path) -> None:
+    frames = render(scene(3), 20.0, 30)
+    s = sample_video(write(tmp_path / "a.mp4", frames, 30))
+    assert s is not None
+    assert len(s.times) == 20 and s.times[:3] == [0.0, 1.0, 2.0]
+    assert s.decoded < len(frames)  # not every frame was decoded
+    sparse = sample_video(tmp_path / "a.mp4", max_samples=8)
+    assert sparse is not None and len(sparse.times) <= 8 and sparse.decoded < s.decoded
+
+
+def test_score_is_monotonic_and_bounded() -> None:
+    xs = [score_from_evidence(e) for e in np.linspace(0, 30, 61)]
+    assert xs[0] == 0.0 and xs[-1] == 1.0
+    assert all(b >= a for a, b in zip(xs, xs[1:], strict=False))

@@ -232,7 +232,7 @@ def build(verbose: bool = True) -> list[Item]:
     kindex = kpt.KeypointIndex()
     for i, p in enumerate(points):
         kindex.add(i, p)
-    for i, (_, dst, _) in enumerate(kept):
+    for i in range(len(kept)):
         # the reference-side points suffice between two whole pictures (and cost a third)
         query = points[i]
         if verbose and i % 200 == 0:

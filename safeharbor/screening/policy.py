@@ -31,6 +31,9 @@ class MatchFacts:
     query_span: list[float] | None = None
     reference_span: list[float] | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    #: every signal that found this work, with its own score and spans (a film found by
+    #: its pictures and by its sound is stronger evidence for a reviewer than either)
+    signals: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def view(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,7 @@ class MatchFacts:
             "licence_id": self.licence_id,
             "staydown_notice": self.staydown_notice,
             "evidence": self.evidence,
+            "signals": self.signals,
         }
 
 

@@ -39,7 +39,7 @@ from safeharbor.screening.models import (
 from safeharbor.screening.policy import MatchFacts, Verdict, decide
 from safeharbor.screening.probe import probe
 from safeharbor.screening.sniff import Sniffed, sniff_path
-from safeharbor.signals.base import Fingerprint, Media, Role, SignalError, best_per_ref
+from safeharbor.signals.base import Fingerprint, Media, Role, SignalError
 
 if TYPE_CHECKING:
     from safeharbor.platform import Services
@@ -171,7 +171,14 @@ class ScreeningService:
         registry = self.s.registry
         query_sha = next((fp.value for fp in fps if fp.signal == "exact"), None)
         by_work: dict[int, MatchFacts] = {}
-        for m in best_per_ref(raw):
+        # best hit per reference *and signal*: one reference row holds a film's picture
+        # and sound fingerprints, and each signal's finding is kept as evidence
+        best: dict[tuple[int, str], Any] = {}
+        for m in raw:
+            key = (m.ref_id, m.signal)
+            if key not in best or m.score > best[key].score:
+                best[key] = m
+        for m in sorted(best.values(), key=lambda m: (-m.score, m.ref_id)):
             ref = self.session.get(Reference, m.ref_id)
             if ref is None or not ref.active:
                 continue
@@ -187,8 +194,19 @@ class ScreeningService:
                 query_sha is not None and bytes.fromhex(work.sha256) == query_sha
             )
             current = by_work.get(work.id)
-            if current is not None and current.score >= m.score:
-                continue
+            seen = {
+                "score": round(m.score, 4),
+                "query_span": m.query_span.as_list() if m.query_span else None,
+                "reference_span": m.reference_span.as_list() if m.reference_span else None,
+            }
+            if current is not None:
+                earlier = current.signals.get(m.signal)
+                if earlier is None or earlier["score"] < seen["score"]:
+                    current.signals[m.signal] = seen
+                if current.score >= m.score:
+                    continue
+            signals = dict(current.signals) if current is not None else {}
+            signals.setdefault(m.signal, seen)
             prio = registry.priority_for(work.id, now)
             lic = registry.licence_for(work.id, uploader.id, now) if uploader else None
             by_work[work.id] = MatchFacts(
@@ -204,6 +222,7 @@ class ScreeningService:
                 query_span=m.query_span.as_list() if m.query_span else None,
                 reference_span=m.reference_span.as_list() if m.reference_span else None,
                 evidence=m.evidence,
+                signals=signals,
             )
         return sorted(by_work.values(), key=lambda f: (-f.score, f.work_id))
 

@@ -2,7 +2,7 @@
 a Chromaprint baseline, the chance model behind the score, and speed at 1,000 hours.
 
     python bench/audio_bench.py                # full run (about 15-20 minutes, one core)
-    python bench/audio_bench.py --quick        # subset, about 5 minutes
+    python bench/audio_bench.py --quick        # half the tracks, 5 and 30 s: ~6 minutes
     python bench/audio_bench.py --write-docs   # also rewrite the Audio figures in docs/
 
 Corpus: ``bench/audio_corpus.py`` (real game soundtracks from Debian packages, split into
@@ -218,7 +218,9 @@ def run_queries(
                     for rep in range(n):
                         jobs.append((kind, ti, t, length, name, rep))
     t_start = time.time()
+    spent: dict[str, float] = defaultdict(float)
     for k, (kind, ti, t, length, name, rep) in enumerate(jobs):
+        tt0 = time.perf_counter()
         seed = zlib.crc32(f"{args.seed}/{kind}/{t.name}/{length}/{name}/{rep}".encode())
         rng = np.random.default_rng(seed)
         start = float(rng.uniform(0, t.seconds - length))
@@ -226,6 +228,7 @@ def run_queries(
         q: Query = apply(name, x, WORK_RATE, rng, make_other(dis, rng))
         res = Result(kind, name, length, ti, q.seconds)
         t0 = time.perf_counter()
+        spent["transform " + name] += t0 - tt0
         fps = sig.extract(Media("audio", "application/octet-stream", data=q.data), Role.QUERY)
         t1 = time.perf_counter()
         cands = idx.candidates(fps)
@@ -235,6 +238,8 @@ def run_queries(
             matches.append(idx._match(c, A.score_from_chance(chance), chance))
         t2 = time.perf_counter()
         res.extract_s, res.search_s = t1 - t0, t2 - t1
+        spent["extract"] += t1 - t0
+        spent["search"] += t2 - t1
         res.dense = [(c.slot, c.dense) for c in cands]
         for m in matches:
             if kind == "pos" and m.ref_id == ti:
@@ -248,8 +253,12 @@ def run_queries(
             else:
                 res.score_wrong = max(res.score_wrong, m.score)
         if cp is not None and length in CP_LENGTHS and (kind == "pos" or rep == 0):
+            t3 = time.perf_counter()
             qfp = fpcalc(cp, q.data, EXT.get(name, ".wav"))
+            t4 = time.perf_counter()
             sims = cp_match(qfp, cp_refs)
+            spent["fpcalc"] += t4 - t3
+            spent["cp_match"] += time.perf_counter() - t4
             if kind == "pos":
                 sim, off = sims[ti]
                 # chromaprint aligns the whole query: the excerpt starts at q.offset in it
@@ -261,6 +270,8 @@ def run_queries(
         if (k + 1) % 250 == 0:
             el = time.time() - t_start
             print(f"  {k + 1}/{len(jobs)} queries, {el:.0f} s", file=sys.stderr)
+    top = sorted(spent.items(), key=lambda kv: -kv[1])
+    print("  time: " + ", ".join(f"{k} {v:.0f} s" for k, v in top[:12]), file=sys.stderr)
     return results
 
 
@@ -368,25 +379,6 @@ def scaling_check(results: list[Result], slot_hours: np.ndarray, thr_dense: list
 
 
 # --------------------------------------------------------------------------- speed
-
-
-def fingerprint_speed(refs: list[Track], sig: A.AudioSignal) -> dict:
-    dec_s = fp_s = audio_s = 0.0
-    for t in refs:
-        t0 = time.perf_counter()
-        with MonoDecoder(t.path, A.RATE, sig.max_seconds) as d:
-            chunks = list(d.chunks())
-        t1 = time.perf_counter()
-        ps = A.PeakStream()
-        for c in chunks:
-            ps.feed(c)
-        peaks = ps.finish()
-        sig.fingerprints(peaks, ps.samples / A.RATE, Role.REFERENCE, None)
-        t2 = time.perf_counter()
-        dec_s += t1 - t0
-        fp_s += t2 - t1
-        audio_s += ps.samples / A.RATE
-    return {"audio_h": audio_s / 3600, "decode_x": audio_s / dec_s, "fp_x": audio_s / fp_s}
 
 
 def fill_index(
@@ -618,7 +610,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     args.transforms = args.transforms.split(",")
-    args.lengths = list(LENGTHS)
+    args.lengths = [5.0, 30.0] if args.quick else list(LENGTHS)
     if args.neg_excerpts is None:
         args.neg_excerpts = 1 if args.quick else 2
     if args.fill_hours is None:
@@ -635,9 +627,21 @@ def main() -> None:
     idx = A.AudioIndex()
     print(f"{len(refs)} references, {len(dis)} distractors; fingerprinting", file=sys.stderr)
     ref_fps = {}
+    dec_s = fp_s = audio_s = 0.0
     for i, t in enumerate(refs):
-        ref_fps[i] = sig.extract(Media("audio", "audio/ogg", path=t.path), Role.REFERENCE)
+        # what AudioSignal.extract does, with decoding and hashing timed apart
+        t0 = time.perf_counter()
+        with MonoDecoder(t.path, A.RATE, sig.max_seconds) as d:
+            chunks = list(d.chunks())
+        t1 = time.perf_counter()
+        ps = A.PeakStream()
+        for c in chunks:
+            ps.feed(c)
+        ref_fps[i] = sig.fingerprints(ps.finish(), ps.samples / A.RATE, Role.REFERENCE, None)
+        t2 = time.perf_counter()
+        dec_s, fp_s, audio_s = dec_s + t1 - t0, fp_s + t2 - t1, audio_s + ps.samples / A.RATE
         idx.add(i, ref_fps[i])
+    fp_speed = {"audio_h": audio_s / 3600, "decode_x": audio_s / dec_s, "fp_x": audio_s / fp_s}
     slot_hours = np.array([t.seconds / 3600 for t in refs])
     cp = None if args.no_chromaprint else find_fpcalc()
     cp_refs = []
@@ -654,7 +658,7 @@ def main() -> None:
     thr_dense = [8, 10, 12, 14]
     scaling = scaling_check(results, slot_hours, thr_dense)
     print("speed", file=sys.stderr)
-    speed: dict = {"fp": fingerprint_speed(refs, sig)}
+    speed: dict = {"fp": fp_speed}
     fill: dict = {}
     if args.fill_hours > 0:
         build_s, gb = fill_index(idx, ref_fps, args.fill_hours)

@@ -281,3 +281,17 @@ def test_query_fingerprints_do_not_enter_the_index(signal: AudioSignal, tunes: d
     idx = signal.new_index()
     idx.add(1, signal.extract(media(encode(tunes[1])), Role.QUERY))
     assert len(idx) == 0
+
+
+def test_streaming_peaks_equal_whole_file_peaks(tunes: dict) -> None:
+    from safeharbor.signals import audio as A
+
+    x = ss.resample_poly(tunes[1], 320, 882).astype(np.float32)  # 22050 -> 8000 Hz
+    whole = A.find_peaks(A.spectrogram_db(x), 0, (0, 10**9))
+    ps = A.PeakStream()
+    for i in range(0, len(x), 1000):  # decoder-sized chunks, block edges anywhere
+        ps.feed(x[i : i + 1000])
+    streamed = ps.finish()
+    assert len(whole) > 100
+    np.testing.assert_array_equal(streamed.t, whole.t)
+    np.testing.assert_array_equal(streamed.u, whole.u)

@@ -33,6 +33,9 @@ U8 = npt.NDArray[np.uint8]
 
 # --------------------------------------------------------------------------- parameters
 
+#: recorded in every fingerprint; the index ignores fingerprints of another format
+FORMAT = "triplets-1"
+
 #: working sample rate: covers the telephone band (300-3400 Hz) the hashes are drawn from
 RATE = 8000
 N_FFT = 1024
@@ -47,10 +50,17 @@ N_BINS = int(math.floor(math.log2(F_HI / F_LO) * BINS_PER_OCT)) + 1
 #: peak picking: local maximum over +-PEAK_T frames and +-PEAK_F bins
 PEAK_T = 5
 PEAK_F = 6
-#: ...and at least PROM_DB above the mean of a wider neighbourhood
+#: ...at least PROM_DB above the mean of a wider neighbourhood
 MEAN_T = 15
 MEAN_F = 18
 PROM_DB = 6.0
+#: ...and no more than REL_DB below the loudest bin within +-LEVEL_T frames (about 1 s)
+REL_DB = 35.0
+LEVEL_T = 31
+#: onset bonus (see find_peaks)
+ONSET_W = 0.1
+ONSET_T = 4
+ONSET_MAX_DB = 12.0
 #: power below which a bin is silence (dB re a full-scale sine)
 FLOOR_DB = -80.0
 #: targets: DT_MIN..DT_MAX frames after the anchor, within DU_MAX octaves of it
@@ -58,9 +68,9 @@ DT_MIN = 1
 DT_MAX = 40
 DU_MAX = 1.0
 #: targets per anchor: every two of them make a triplet (3 per anchor for references,
-#: 10 for queries, so a peak lost or added in the upload still leaves common triplets)
+#: 6 for queries, so a peak lost or added in the upload still leaves common triplets)
 FAN_OUT_REF = 3
-FAN_OUT_QUERY = int(__import__("os").environ.get("FQ", "5"))
+FAN_OUT_QUERY = 4
 #: key fields (see triplet_hashes)
 FQ_PER_OCT = 5
 RQ_PER_OCT = 36
@@ -78,18 +88,10 @@ KEY_MASK = (1 << KEY_BITS) - 1
 _HASH_MOD = (1 << KEY_BITS) // N_DT13
 #: query probes: a field within this fraction of a level of a boundary also probes the
 #: level across it
-PROBE_MARGIN_RQ = float(
-    __import__("os").environ.get("PM_RQ", __import__("os").environ.get("PM", "0.2"))
-)
-PROBE_MARGIN_TAU = float(
-    __import__("os").environ.get("PM_TAU", __import__("os").environ.get("PM", "0.2"))
-)
-PROBE_MARGIN_DT = float(
-    __import__("os").environ.get("PM_DT", __import__("os").environ.get("PM", "0.2"))
-)
-PROBE_MARGIN_ORDER = float(
-    __import__("os").environ.get("PM_ORDER", __import__("os").environ.get("PM", "0.2"))
-)
+PROBE_MARGIN_RQ = 0.1
+PROBE_MARGIN_TAU = 0.1
+PROBE_MARGIN_DT = 0.1
+PROBE_MARGIN_ORDER = 0.0
 #: the largest frequency shift searched for (octaves): half a band, so two probes cover
 #: it; 0.1 octave is 1.2 semitones or 7 % speed (+-1 semitone and +-5 % with room to spare
 #: for the imprecision of a peak's frequency)
@@ -102,7 +104,7 @@ FINE_TOL = 2
 
 #: audio processed per block (frames), and the context kept on each side of a block
 BLOCK_FRAMES = 2048
-CONTEXT = max(PEAK_T, MEAN_T) + 1
+CONTEXT = max(PEAK_T, MEAN_T, LEVEL_T) + 1
 
 
 # --------------------------------------------------------------------------- spectrum
@@ -159,9 +161,22 @@ def find_peaks(db: F32, first_frame: int, keep: tuple[int, int]) -> Peaks:
     """Peaks of ``db`` (whose row 0 is frame ``first_frame``) with frame in ``keep``."""
     if len(db) < 3:
         return Peaks.empty()
-    mx = ndimage.maximum_filter(db, size=(2 * PEAK_T + 1, 2 * PEAK_F + 1), mode="nearest")
+    # a small bonus for rising energy (over the previous ONSET_T frames): a held note is
+    # a plateau whose maximum frame is decided by codec noise; the bonus puts its peak on
+    # the note's start in every copy. Kept small: a large one favours the onsets of
+    # background speech over the music's own peaks
+    past = ndimage.maximum_filter1d(
+        db, size=ONSET_T, axis=0, mode="nearest", origin=(ONSET_T - 1) // 2
+    )
+    past = np.concatenate([past[:1], past[:-1]])
+    e = db + ONSET_W * np.clip(db - past, 0.0, ONSET_MAX_DB)
+    mx = ndimage.maximum_filter(e, size=(2 * PEAK_T + 1, 2 * PEAK_F + 1), mode="nearest")
     mean = ndimage.uniform_filter(db, size=(2 * MEAN_T + 1, 2 * MEAN_F + 1), mode="nearest")
-    cand = (db == mx) & (db - mean >= PROM_DB) & (db > FLOOR_DB)
+    # the level of the loudest bin within +-LEVEL_T frames: peaks far below it are the
+    # noise floor between notes, which no two encodings of a recording share
+    level = ndimage.maximum_filter1d(db.max(axis=1), size=2 * LEVEL_T + 1, mode="nearest")
+    cand = (e == mx) & (db - mean >= PROM_DB) & (db > FLOOR_DB)
+    cand &= db >= level[:, None] - REL_DB
     # no peaks on the first/last row or bin: interpolation needs both neighbours
     cand[0, :] = cand[-1, :] = False
     cand[:, 0] = cand[:, -1] = False
@@ -420,6 +435,7 @@ class AudioSignal(SignalType):
             "peaks": len(peaks),
             "landmarks": len(h),
             "probes": 2 if query else 1,
+            "format": FORMAT,
         }
         if note:
             meta["note"] = note
@@ -535,6 +551,8 @@ class AudioIndex(SignalIndex):
                 continue
             if int(fp.meta.get("probes", 1)) != 1:
                 continue  # a query's probed landmarks would match shifted copies twice
+            if fp.meta.get("format") != FORMAT:
+                continue  # hashed by another version: its keys mean something else
             h, t = unpack_landmarks(fp.value)
             hs.append(h)
             ts.append(t)

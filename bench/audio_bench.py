@@ -47,7 +47,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import zlib  # noqa: E402
 from collections import defaultdict  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -170,10 +170,11 @@ class Result:
     track: int
     seconds: float  # query duration
     # ours
-    score_right: float = 0.0  # right reference, correctly placed (pos)
-    placed: bool = False
-    score_wrong: float = 0.0  # best other reference (pos) / best reference (neg)
+    right_dense: int = -1  # votes in 5 s of the right reference when correctly placed (pos)
     dense: list[tuple[int, int]] = field(default_factory=list)  # (slot, dense) per candidate
+    # scores from the counts with the module's chance model (see rescore)
+    score_right: float = 0.0
+    score_wrong: float = 0.0  # best other reference (pos) / best reference (neg)
     extract_s: float = 0.0
     search_s: float = 0.0
     # chromaprint
@@ -232,26 +233,25 @@ def run_queries(
         fps = sig.extract(Media("audio", "application/octet-stream", data=q.data), Role.QUERY)
         t1 = time.perf_counter()
         cands = idx.candidates(fps)
-        matches = []
-        for c in cands:  # what AudioIndex.search does, keeping the candidates' counts
+        # what AudioIndex.search does, keeping the raw counts so that the scores can be
+        # recomputed when the chance model is re-fitted (--rescore)
+        for c in cands:
             chance = A.expected_chance(c.dense, idx.hours, c.query_seconds)
-            matches.append(idx._match(c, A.score_from_chance(chance), chance))
+            idx._match(c, A.score_from_chance(chance), chance)
         t2 = time.perf_counter()
         res.extract_s, res.search_s = t1 - t0, t2 - t1
         spent["extract"] += t1 - t0
         spent["search"] += t2 - t1
-        res.dense = [(c.slot, c.dense) for c in cands]
-        for m in matches:
-            if kind == "pos" and m.ref_id == ti:
+        res.dense = [(idx._ref_of_slot[c.slot], c.dense) for c in cands]
+        for c in cands:
+            if kind == "pos" and idx._ref_of_slot[c.slot] == ti:
+                m = idx._match(c, 1.0, 0.0)
                 assert m.query_span is not None and m.reference_span is not None
                 qs, rs = m.query_span, m.reference_span
                 slope = (rs.end - rs.start) / max(1e-6, qs.end - qs.start)
                 at = rs.start + (q.offset - qs.start) * slope
-                res.placed = abs(at - start) <= 1.0
-                if res.placed:
-                    res.score_right = max(res.score_right, m.score)
-            else:
-                res.score_wrong = max(res.score_wrong, m.score)
+                if abs(at - start) <= 1.0:
+                    res.right_dense = c.dense
         if cp is not None and length in CP_LENGTHS and (kind == "pos" or rep == 0):
             t3 = time.perf_counter()
             qfp = fpcalc(cp, q.data, EXT.get(name, ".wav"))
@@ -276,6 +276,18 @@ def run_queries(
 
 
 # --------------------------------------------------------------------------- analysis
+
+
+def rescore(results: list[Result], hours: float) -> None:
+    """Scores from the raw counts with the module's current chance model."""
+
+    def score(dense: int, seconds: float) -> float:
+        return A.score_from_chance(A.expected_chance(dense, hours, seconds))
+
+    for r in results:
+        r.score_right = score(r.right_dense, r.seconds) if r.right_dense >= 0 else 0.0
+        wrong = [d for ref, d in r.dense if r.kind == "neg" or ref != r.track]
+        r.score_wrong = score(max(wrong), r.seconds) if wrong else 0.0
 
 
 def recall_table(results: list[Result], transforms: list[str], lengths: list[float]) -> dict:
@@ -446,7 +458,7 @@ def search_speed(
             "median_ms": float(np.median(ta)),
             "p99_ms": float(np.percentile(ta, 99)),
             "max_ms": float(ta.max()),
-            "false": strong,
+            "false": {str(k): v for k, v in strong.items()},
         }
     return out
 
@@ -455,39 +467,32 @@ def search_speed(
 
 
 def render(
-    args: argparse.Namespace,
-    refs: list[Track],
-    dis: list[Track],
+    data: dict,
     table: dict,
     fm: dict,
     fits: dict,
     scaling: list,
     thr_dense: list[int],
-    speed: dict,
-    fill: dict,
-    wall: float,
-    cp_ok: bool,
+    cross: list,
     results: list[Result],
 ) -> str:
     L: list[str] = []
-    cmd = "python bench/audio_bench.py" + (" --quick" if args.quick else "")
     L.append(
-        f"Command: `{cmd}` — {datetime.date.today().isoformat()}, {platform.machine()}, "
-        f"{os.cpu_count()} cores (one used), Python {platform.python_version()}, "
-        f"numpy {np.__version__}, scipy {scipy.__version__}, {wall:.0f} s wall."
+        f"Command: `{data['command']}` — {data['date']}, {data['machine']}, "
+        f"{data['wall_s']:.0f} s wall."
     )
     L.append("")
     n_pos = sum(r.kind == "pos" for r in results)
     n_neg = len(results) - n_pos
     L.append(
-        f"Corpus: {len(refs)} reference tracks ({sum(t.seconds for t in refs) / 3600:.2f} h), "
-        f"{len(dis)} distractor tracks ({sum(t.seconds for t in dis) / 3600:.2f} h). "
+        f"Corpus: {data['refs'][0]} reference tracks ({data['refs'][1]:.2f} h), "
+        f"{data['dis'][0]} distractor tracks ({data['dis'][1]:.2f} h). "
         f"{n_pos} reference queries (one excerpt per track, length and transformation), "
-        f"{n_neg} distractor queries ({args.neg_excerpts} excerpts per track, length and "
+        f"{n_neg} distractor queries ({data['neg_excerpts']} excerpts per track, length and "
         "transformation; one for mix_10min)."
     )
     L.append("")
-    cp_note = "" if cp_ok else " (Chromaprint unavailable on this machine: column empty)"
+    cp_note = "" if data["chromaprint"] else " (Chromaprint unavailable on this machine: empty)"
     L.append(
         "Recall = the right reference at or above the threshold and placed within 1 s. "
         "FPR = distractor queries of that row matching any reference at or above the "
@@ -511,6 +516,9 @@ def render(
         means["r80"].append(row["recall@0.8"])
         means["r65"].append(row["recall@0.65"])
         means[f"r80_{length:.0f}"].append(row["recall@0.8"])
+        if cp1 is not None:
+            means["ours_cp"].append(row["recall@0.8"])
+            means["cp80"].append(cp1)
     L.append(
         f"| **mean** | all | {np.mean(means['r80']):.3f} | {np.mean(means['r65']):.3f} | | | | |"
     )
@@ -519,10 +527,16 @@ def render(
         "Mean recall @0.80 by excerpt length: "
         + ", ".join(
             f"{lg:.0f} s {np.mean(means[f'r80_{lg:.0f}']):.3f}"
-            for lg in args.lengths
+            for lg in data["lengths"]
             if means[f"r80_{lg:.0f}"]
         )
         + "."
+        + (
+            f" On the rows Chromaprint runs on: ours {np.mean(means['ours_cp']):.3f}, "
+            f"Chromaprint {np.mean(means['cp80']):.3f} (each at FPR <= 1e-4)."
+            if means["cp80"]
+            else ""
+        )
     )
     L.append("")
     for thr in THRESHOLDS:
@@ -533,7 +547,7 @@ def render(
             f"(rate {f_all / max(1, n_all):.2e}, target <= {TARGET_FPR[thr]:.0e})."
         )
     cp_thr = table["cp_thr"]
-    if cp_ok:
+    if data["chromaprint"] and cp_thr[0.8] is not None:
         L.append(
             "Chromaprint thresholds picked on these distractors: similarity (1 - bit error "
             f"rate) >= {cp_thr[0.8]:.3f} for FPR <= 1e-4, >= {cp_thr[0.65]:.3f} for <= 1e-3."
@@ -546,6 +560,16 @@ def render(
         + "; ".join(f"{fits[g]['A']:.2f} - {fits[g]['B']:.3f} T (gamma {g})" for g in fits)
         + f". In the module: A = {A.CHANCE_A}, B = {A.CHANCE_B}, gamma = {A.CHANCE_GAMMA}."
     )
+    if cross:
+        L.append(
+            "Split check (fitted on the distractor queries of half the distractor tracks, "
+            "false matches counted on the other half): "
+            + "; ".join(
+                f"fit A={a:.2f} B={b:.3f} -> {c[0]} of {n} at >= 0.80, {c[1]} at >= 0.65"
+                for _, a, b, n, c in cross
+            )
+            + "."
+        )
     L.append("")
     L.append(
         "Index-size check (distractor queries with >= T votes in 5 s against random "
@@ -559,6 +583,7 @@ def render(
         + "."
     )
     L.append("")
+    speed, fill = data["speed"], data["fill"]
     fs = speed["fp"]
     L.append(
         f"Speed, one core: fingerprinting {fs['fp_x']:.0f}x real time (peaks + hashes), "
@@ -573,8 +598,9 @@ def render(
             f"built in {fill['build_s']:.0f} s; "
             "synthetic references with keys drawn from the real keys): "
             + "; ".join(
-                f"{lg:.0f} s queries median {v['median_ms']:.0f} ms, p99 {v['p99_ms']:.0f} ms "
-                f"(n={v['n']}; {v['false'][0.8]} at >= 0.80)"
+                f"{float(lg):.0f} s queries median {v['median_ms']:.0f} ms, "
+                f"p99 {v['p99_ms']:.0f} ms (n={v['n']}; {v['false']['0.8']} of them "
+                "distractors matching at >= 0.80)"
                 for lg, v in sp.items()
             )
             + "."
@@ -598,10 +624,54 @@ def write_docs(md: str) -> None:
     DOCS.write_text(text[:a] + "\n" + md + "\n" + text[b:])
 
 
+def cross_check(results: list[Result], slot_hours: np.ndarray, hours: float) -> list:
+    """Fit the chance model on the distractor queries of half the distractor tracks and
+    count false matches among the other half's with that fit (both ways round)."""
+    out = []
+    gamma = A.CHANCE_GAMMA
+    win = A.DENSE_WINDOW * A.FRAME_S
+    for half in (0, 1):
+        fit_on = [r for r in results if r.kind == "pos" or r.track % 2 == half]
+        test = [r for r in results if r.kind == "neg" and r.track % 2 != half]
+        f = fit_chance(fit_on, slot_hours).get(gamma)
+        if f is None or not test:
+            continue
+        counts = []
+        for thr in THRESHOLDS:
+            n = 0
+            for r in test:
+                d = max((d for _, d in r.dense), default=0)
+                lam = 10 ** (f["A"] - f["B"] * d) * max(hours, A.MIN_INDEX_HOURS)
+                lam *= max(1.0, r.seconds / win) ** gamma
+                n += A.score_from_chance(lam) >= thr
+            counts.append(n)
+        out.append((half, f["A"], f["B"], len(test), counts))
+    return out
+
+
+def report(args: argparse.Namespace, data: dict) -> str:
+    results = [Result(**{**r, "dense": [tuple(x) for x in r["dense"]]}) for r in data["results"]]
+    slot_hours = np.array(data["slot_hours"])
+    rescore(results, data["bench_hours"])
+    table = recall_table(results, data["transforms"], data["lengths"])
+    fm = false_matches(results)
+    fits = fit_chance(results, slot_hours)
+    thr_dense = [8, 10, 12, 14]
+    scaling = scaling_check(results, slot_hours, thr_dense)
+    cross = cross_check(results, slot_hours, data["bench_hours"])
+    return render(data, table, fm, fits, scaling, thr_dense, cross, results)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--write-docs", action="store_true")
+    ap.add_argument(
+        "--rescore",
+        action="store_true",
+        help="no queries: recompute the report from the last run's raw counts with the "
+        "module's current chance model (after re-fitting it)",
+    )
     ap.add_argument("--transforms", default=",".join(TRANSFORMS))
     ap.add_argument("--neg-excerpts", type=int, default=None)
     ap.add_argument("--fill-hours", type=float, default=None)
@@ -609,6 +679,13 @@ def main() -> None:
     ap.add_argument("--no-chromaprint", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    out = RESULTS / ("audio_bench_quick.json" if args.quick else "audio_bench.json")
+    if args.rescore:
+        md = report(args, json.loads(out.read_text()))
+        print(md)
+        if args.write_docs:
+            write_docs(md)
+        return
     args.transforms = args.transforms.split(",")
     args.lengths = [5.0, 30.0] if args.quick else list(LENGTHS)
     if args.neg_excerpts is None:
@@ -642,7 +719,6 @@ def main() -> None:
         dec_s, fp_s, audio_s = dec_s + t1 - t0, fp_s + t2 - t1, audio_s + ps.samples / A.RATE
         idx.add(i, ref_fps[i])
     fp_speed = {"audio_h": audio_s / 3600, "decode_x": audio_s / dec_s, "fp_x": audio_s / fp_s}
-    slot_hours = np.array([t.seconds / 3600 for t in refs])
     cp = None if args.no_chromaprint else find_fpcalc()
     cp_refs = []
     if cp is not None:
@@ -651,12 +727,8 @@ def main() -> None:
     else:
         print("chromaprint (fpcalc) not available: baseline skipped", file=sys.stderr)
     print("queries", file=sys.stderr)
+    bench_hours = idx.hours
     results = run_queries(args, sig, idx, refs, dis, cp, cp_refs)
-    table = recall_table(results, args.transforms, args.lengths)
-    fm = false_matches(results)
-    fits = fit_chance(results, slot_hours)
-    thr_dense = [8, 10, 12, 14]
-    scaling = scaling_check(results, slot_hours, thr_dense)
     print("speed", file=sys.stderr)
     speed: dict = {"fp": fp_speed}
     fill: dict = {}
@@ -664,32 +736,28 @@ def main() -> None:
         build_s, gb = fill_index(idx, ref_fps, args.fill_hours)
         fill = {"hours": idx.hours, "entries": idx.entries, "gb": gb, "build_s": build_s}
         speed["search"] = search_speed(idx, sig, dis, args.timing_queries)
-    wall = time.time() - wall0
-    md = render(
-        args, refs, dis, table, fm, fits, scaling, thr_dense, speed, fill, wall,
-        cp is not None, results,
-    )  # fmt: skip
-    print(md)
+    data = {
+        "command": "python bench/audio_bench.py" + (" --quick" if args.quick else ""),
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (one used), Python "
+        f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}",
+        "wall_s": time.time() - wall0,
+        "refs": [len(refs), sum(t.seconds for t in refs) / 3600],
+        "dis": [len(dis), sum(t.seconds for t in dis) / 3600],
+        "neg_excerpts": args.neg_excerpts,
+        "transforms": args.transforms,
+        "lengths": args.lengths,
+        "chromaprint": cp is not None,
+        "bench_hours": bench_hours,
+        "slot_hours": [t.seconds / 3600 for t in refs],
+        "speed": speed,
+        "fill": fill,
+        "results": [asdict(r) for r in results],
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / ("audio_bench_quick.json" if args.quick else "audio_bench.json")).write_text(
-        json.dumps(
-            {
-                "rows": {f"{k[0]}/{k[1]:.0f}": v for k, v in table["rows"].items()},
-                "false_matches": {str(k): v for k, v in fm.items()},
-                "fits": {str(k): v for k, v in fits.items()},
-                "scaling": scaling,
-                "speed": speed,
-                "fill": fill,
-                "neg_dense": [
-                    [r.transform, r.length, r.seconds, max((d for _, d in r.dense), default=0)]
-                    for r in results
-                    if r.kind == "neg"
-                ],
-            },
-            indent=1,
-            default=str,
-        )
-    )
+    out.write_text(json.dumps(data, default=float))
+    md = report(args, data)
+    print(md)
     if args.write_docs:
         write_docs(md)
 

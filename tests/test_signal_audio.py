@@ -160,6 +160,21 @@ def test_excerpt_inside_unrelated_audio(
     assert abs(m.reference_span.start - 5.0) < 1.0
 
 
+def test_long_upload_excerpt_across_search_windows(
+    index: AudioIndex, signal: AudioSignal, tunes: dict
+) -> None:
+    # a 100 s upload is searched in 60 s windows overlapping by 10 s; the 20 s excerpt at
+    # 45..65 s is cut by the first window's end: one match, spanning all of it
+    host = synth(78, 100.0)
+    host[int(45.0 * RATE) : int(65.0 * RATE)] = excerpt(tunes[3], 12.0, 20.0)
+    matches = index.search(signal.extract(media(encode(host)), Role.QUERY), 0.65)
+    assert [m.ref_id for m in matches] == [3]
+    m = matches[0]
+    assert m.query_span is not None and m.reference_span is not None
+    assert abs(m.query_span.start - 45.0) < 1.0 and abs(m.query_span.end - 65.0) < 1.0
+    assert abs(m.reference_span.start - 12.0) < 1.0 and abs(m.reference_span.end - 32.0) < 1.0
+
+
 def test_speed_change(index: AudioIndex, signal: AudioSignal, tunes: dict) -> None:
     # +5 % speed by resampling: tempo and pitch together, 10 s of reference in 9.52 s
     fast = ss.resample_poly(excerpt(tunes[3], 12.0, 10.0), 20, 21).astype(np.float32)

@@ -1,4 +1,63 @@
-"""Audio: landmark fingerprints (pairs of spectral peaks) with offset voting. DRAFT."""
+"""Audio: landmark triplets of spectral peaks, with offset voting (music, and the sound
+of videos).
+
+The figures behind each choice are in ``docs/benchmarks.md``, section "Audio"
+(``bench/audio_bench.py``: real game soundtracks from Debian, 16 transformations).
+
+* **Decoding** (``audio_decode.MonoDecoder``): PyAV (FFmpeg) reads any container, the
+  first audio stream only (a video's pictures are never decoded), resampled to mono
+  8 kHz in chunks; the samples are turned into peaks block by block (``PeakStream``,
+  ~65 s at a time) and dropped, so memory does not grow with the recording. Damaged input
+  is fingerprinted as far as it decodes, with a note in ``meta["note"]``; audio beyond
+  ``AudioSignal.max_seconds`` (4 h) is not read.
+* **Peaks** (``find_peaks``): a log-frequency power spectrogram (1024-point FFT, 32 ms
+  hop, 36 bins per octave from 280 to 3500 Hz: everything that survives a telephone line,
+  so band-limiting removes nothing the hashes use). A peak is a local maximum over
+  +-5 frames and +-1/6 octave, 6 dB above the mean of a wider neighbourhood, within 35 dB
+  of the loudest bin of the surrounding second (not the noise floor between notes),
+  with sub-bin and sub-frame position by parabolic interpolation. A small bonus for rising
+  energy puts a held note's peak on its start: otherwise the maximum of a plateau is
+  decided by codec noise and moves by several frames from one encoding to the next.
+* **Landmarks: triplets, not pairs** (``triplets``, ``triplet_hashes``; Panako's idea).
+  An anchor peak and two of its next peaks (its first 3 targets on the reference side,
+  4 on the query side) make a triplet. Its key holds the two frequency ratios, the time
+  ratio dt12/dt13, the span dt13 on a log scale (1/2 octave: +-5 % speed moves it by
+  0.07), the loudness order of the peaks, and the anchor's frequency band (1/5 octave).
+  All but the band are unchanged by a uniform speed change (tempo and pitch together)
+  and by a pitch shift, so one lookup covers every speed/pitch in range; the band is
+  probed twice on the query side (the two bands a shift of up to +-0.1 octave can reach:
+  +-1.2 semitones, +-7 % speed), and fields within 10 % of a level boundary also probe
+  the level across it. Keys are hashed into 24 bits; the anchor's fine frequency (1/160
+  octave, modulo one band) rides above them in the same uint32, so every hit also says
+  how far the query is shifted in frequency.
+  *Why not pairs with rescaled query variants* (measured first): audfprint-style pair
+  keys (anchor frequency, interval, dt; ~19 bits) re-hashed at 17 speed/pitch variants
+  found the excerpts as well, but (a) an unrelated 5 s query lined up 15-35 votes with
+  some reference (shared chords and tempo), against <= 10 for triplets, so the threshold
+  had to sit much higher, and (b) a 30 s query made ~640,000 hits against 1.4 hours of
+  references (~300 million at 1,000 hours) against ~3,000 (~2.4 million) for triplets.
+* **Index** (``AudioIndex``): an inverted index key -> (reference slot, anchor frame,
+  fine frequency) in numpy arrays, CSR over all 2**24 keys for the bulk and a small
+  sorted segment for recent additions; removal marks the slot dead and purges later.
+* **Search**: stage 1 counts the hits per cell (reference, reading, frequency-shift bin,
+  1/2-s offset bin) in a hashed table, each hit read twice: as a pitch shift (time kept)
+  and as a speed change (time scaled with the frequency, as resampling does). Stage 2
+  takes the best cell of the best references and fits ref_time = scale * query_time +
+  offset (time scales in 0.1 % steps around the cell's) with a +-1 frame tolerance, keeps
+  the hits that agree on the frequency shift (+-1/80 octave) and counts distinct hashes.
+  ``dense``, the most such votes within any 5 s of the query, is the evidence: a copy
+  puts its votes together, chance alignments scatter them. Long queries are searched in
+  60 s windows overlapping by 10 s (cost linear in length; a match seen by two windows is
+  merged). The spans are those of the aligned votes (a landmark's end from its dt13).
+* **Score** (``expected_chance``, ``score_from_chance``): the expected number of unrelated
+  references that would line up ``dense`` votes with this query by chance,
+  10**(CHANCE_A - CHANCE_B * dense) per hour of references and per 5 s of query, times
+  the index's hours (at least 1) and the query's 5-s windows; 1e-3 maps to 0.65, 1e-4 to
+  0.80 (the contract of ``SignalMatch``), linearly in log10 in between and beyond. So the
+  threshold rises by itself as the index grows (by 1/CHANCE_B votes per tenfold) instead
+  of being a fixed count tuned on a small index. CHANCE_A/B were fitted on the benchmark's
+  (distractor query, reference) pairs: CALIBRATION_NOTE
+"""
 
 from __future__ import annotations
 
@@ -206,13 +265,27 @@ class PeakStream:
         self._buf_frame = 0  # absolute frame index of the buffer's first sample / HOP
         self._next = 0  # first frame not yet searched for peaks
         self._parts: list[Peaks] = []
+        # decoder chunks are small: they wait in a list and are joined once per block
+        self._waiting: list[F32] = []
+        self._waiting_n = 0
         self.samples = 0
 
     def feed(self, chunk: F32) -> None:
         self.samples += len(chunk)
-        self._buf = np.concatenate([self._buf, chunk]) if len(self._buf) else chunk
+        self._waiting.append(chunk)
+        self._waiting_n += len(chunk)
+        need = (self._next - self._buf_frame + BLOCK_FRAMES + CONTEXT - 1) * HOP + N_FFT
+        if len(self._buf) + self._waiting_n < need:
+            return
+        self._join()
         while self._frames_in_buf() >= (self._next - self._buf_frame) + BLOCK_FRAMES + CONTEXT:
             self._block(final=False)
+
+    def _join(self) -> None:
+        if self._waiting:
+            self._buf = np.concatenate([self._buf, *self._waiting])
+            self._waiting = []
+            self._waiting_n = 0
 
     def _frames_in_buf(self) -> int:
         return max(0, (len(self._buf) - N_FFT) // HOP + 1)
@@ -229,6 +302,7 @@ class PeakStream:
         self._buf_frame += drop
 
     def finish(self) -> Peaks:
+        self._join()
         if self._frames_in_buf() > self._next - self._buf_frame:
             self._block(final=True)
         self._buf = np.zeros(0, np.float32)
@@ -463,10 +537,11 @@ FINE_J_NEAR = 8
 DENSE_WINDOW = int(round(5.0 / FRAME_S))
 #: aligned means within this many frames of the fitted line (after rounding)
 ALIGN_TOL = 1
-#: queries longer than this are searched in windows (bounded memory), overlapping by
-#: WINDOW_OVERLAP so an excerpt is whole in at least one window
-WINDOW_FRAMES = int(600 / FRAME_S)
-WINDOW_OVERLAP = int(60 / FRAME_S)
+#: long queries are searched in windows of WINDOW_FRAMES (time and memory grow linearly
+#: with the query, not faster), overlapping by more than DENSE_WINDOW so every 5 s of the
+#: query lies whole in some window; a match seen in two windows is merged (_same_line)
+WINDOW_FRAMES = int(60 / FRAME_S)
+WINDOW_OVERLAP = int(10 / FRAME_S)
 #: pending additions are merged into the main segment past this share of it
 MERGE_FRACTION = 0.1
 MERGE_MIN = 2_000_000
@@ -488,6 +563,14 @@ class Candidate:
     q_last: float
     query_landmarks: int
     query_seconds: float = 0.0
+
+
+def _same_line(a: Candidate, b: Candidate) -> bool:
+    """Whether two alignments of one reference put the query at the same place."""
+    if a.speed != b.speed or abs(a.scale - b.scale) > 0.01:
+        return False
+    t = (max(a.q_first, b.q_first) + min(a.q_last, b.q_last)) / 2
+    return abs((a.scale * t + a.offset) - (b.scale * t + b.offset)) <= 3 * COARSE_BIN
 
 
 def _expand(starts: I64, lens: I64) -> tuple[I64, I64]:
@@ -717,7 +800,16 @@ class AudioIndex(SignalIndex):
             for c in self._search_window(qh[sel], qt[sel]):
                 c.query_seconds = qsec
                 cur = best.get(c.slot)
-                if cur is None or (c.dense, c.votes) > (cur.dense, cur.votes):
+                if cur is not None and _same_line(cur, c):
+                    # one copied stretch seen by two overlapping windows: one match
+                    keep, other = (
+                        (cur, c) if (cur.dense, cur.votes) >= (c.dense, c.votes) else (c, cur)
+                    )
+                    keep.q_first = min(keep.q_first, other.q_first)
+                    keep.q_last = max(keep.q_last, other.q_last)
+                    keep.votes = max(keep.votes, other.votes)
+                    best[c.slot] = keep
+                elif cur is None or (c.dense, c.votes) > (cur.dense, cur.votes):
                     best[c.slot] = c
             if w0 + WINDOW_FRAMES > last:
                 break
@@ -898,8 +990,8 @@ class AudioIndex(SignalIndex):
 #: chance model: the expected number of unrelated references that line up ``dense``
 #: votes with a query is 10**(CHANCE_A - CHANCE_B * dense) per hour of references and per
 #: 5 s of query (to the power CHANCE_GAMMA); fitted on the benchmark (module docstring)
-CHANCE_A = 2.04
-CHANCE_B = 0.45
+CHANCE_A = 1.0
+CHANCE_B = 0.52
 CHANCE_GAMMA = 1.0
 #: indexes smaller than this are scored as if this large (a tiny index is no evidence)
 MIN_INDEX_HOURS = 1.0

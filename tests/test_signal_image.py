@@ -211,12 +211,14 @@ def test_edits_only_keypoints_survive(signal: ImageSignal, indexed, edit) -> Non
     assert m.evidence["query_kind"] == "keypoints"
 
 
-def test_keypoint_index_switches_to_hashing(
+def test_keypoint_index_switches_to_inverted_file(
     signal: ImageSignal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # past HASH_FROM descriptors the exact index becomes a hash table; matches and removal
-    # survive
+    # past HASH_FROM descriptors the exact index becomes an inverted file over a trained
+    # vocabulary; matches and removal survive, references added later are found, and the
+    # vocabulary is re-trained larger once the collection has grown fourfold
     monkeypatch.setattr(kp.KeypointIndex, "HASH_FROM", 1500)
+    monkeypatch.setattr(kp.KeypointIndex, "LIST_TARGET", 100)
     index = kp.KeypointIndex()
     refs = {i: kp.detect(np.asarray(picture(300 + i)), kp.REF_POINTS) for i in range(8)}
     for i, points in refs.items():
@@ -224,10 +226,21 @@ def test_keypoint_index_switches_to_hashing(
     query = kp.detect(np.asarray(_crop(picture(305), 0.1, 0.1, 0.1, 0.1)), kp.QUERY_POINTS)
     found = index.search(query, 0.8)
     assert index._hashed
+    first_lists = index._index.nlist
     assert found and found[0][0] == 5
     index.remove(5)
     assert all(r != 5 for r, _, _ in index.search(query, 0.0))
     assert len(index) == 7
+    # one reference added straight into the trained lists, then growth past fourfold
+    index.add(40, kp.detect(np.asarray(picture(340)), kp.REF_POINTS))
+    late = kp.detect(np.asarray(_crop(picture(340), 0.15, 0.0, 0.0, 0.1)), kp.QUERY_POINTS)
+    assert [r for r, s, _ in index.search(late, 0.8)][:1] == [40]
+    for i in range(8, 36):
+        index.add(i, kp.detect(np.asarray(picture(300 + i)), kp.REF_POINTS))
+    assert [r for r, s, _ in index.search(late, 0.8)][:1] == [40]
+    assert index._index.nlist > first_lists
+    q30 = kp.detect(np.asarray(_crop(picture(330), 0.0, 0.1, 0.1, 0.0)), kp.QUERY_POINTS)
+    assert [r for r, s, _ in index.search(q30, 0.8)][:1] == [30]
 
 
 def test_unrelated_pictures_do_not_match(signal: ImageSignal, indexed) -> None:  # type: ignore[no-untyped-def]

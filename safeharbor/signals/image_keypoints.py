@@ -296,14 +296,12 @@ class KeypointIndex:
         self._index.add(kp.descriptors)
         self._owner.extend([ref_id] * len(kp))
         live = len(self._owner) - self._dead
-        if not self._hashed and live >= self.HASH_FROM:
-            self._stale = True
-        elif (
-            self._hashed
-            and live >= self.RETRAIN_GROWTH * self._trained_rows
-            and self._nlist(self._trained_rows) < self.NLIST_MAX
-        ):
-            self._stale = True
+        if self._hashed:
+            # grown enough that a larger vocabulary is due (lists would be too long)
+            outgrown = live >= self.RETRAIN_GROWTH * self._trained_rows
+            self._stale |= outgrown and self._nlist(self._trained_rows) < self.NLIST_MAX
+        else:
+            self._stale |= live >= self.HASH_FROM
 
     def remove(self, ref_id: int) -> None:
         with self._lock:

@@ -439,6 +439,38 @@ def test_hamming_index_radius_knn_remove_compact() -> None:
     assert idx.search_radius(codes[30:31], 0)[0].ref_id == 30
 
 
+def test_hamming_prefilter_finds_what_exact_search_finds() -> None:
+    # a prefiltered index (64 random bits first, then the full code) returns exactly the
+    # exact index's hits for codes up to ~45 bits away (bit errors spread over the code),
+    # full distances included; unrelated codes (~128 bits away) never pass; removal and
+    # compaction keep both in step
+    rng = np.random.default_rng(1)
+    exact, pre = HammingIndex(256), HammingIndex(256, prefilter_bits=64, prefilter_radius=20)
+    codes = rng.integers(0, 256, (400, 32), dtype=np.uint8)
+    for i in range(400):
+        exact.add(i, codes[i : i + 1])
+        pre.add(i, codes[i : i + 1])
+    queries = codes[:100].copy()
+    for k in range(100):
+        bits = rng.permutation(256)[: k % 46]  # 0..45 bit errors
+        for b in bits:
+            queries[k, b // 8] ^= 1 << (b % 8)
+
+    def found(index: HammingIndex) -> set[tuple[int, int, int]]:
+        h = index.search_radius_arrays(queries, 72)
+        return set(zip(h.query.tolist(), h.ref_id.tolist(), h.distance.tolist(), strict=True))
+
+    assert found(pre) == found(exact)
+    assert {(q, r) for q, r, _ in found(pre)} == {(k, k) for k in range(100)}
+    for i in range(0, 400, 2):
+        exact.remove(i)
+        pre.remove(i)
+    assert found(pre) == found(exact)
+    assert {r for _, r, _ in found(pre)} == set(range(1, 100, 2))
+    with pytest.raises(TypeError):
+        pre.search_knn(queries, 1)
+
+
 def test_flat_quadrants_are_not_evidence() -> None:
     from safeharbor.signals.image import FLAT, FLAT_MARGIN, Block, combined_distance
 

@@ -31,20 +31,20 @@ Design (figures in ``docs/benchmarks.md``, section "Video"; sampling and decodin
   part of the scene as the reference's crop. The crop window leaves out the bottom quarter,
   so the zoom tracks also match uploads with burnt-in subtitles. Uneven crops are matched
   only when close to even (``docs/benchmarks.md`` has the figures).
-* **Search**: every query picture of quality >= 50 (PDQ's own advice: flatter pictures
-  hash to noise) is looked up in a faiss binary flat index (``safeharbor.index.hamming``,
-  one per reference track: ``full``/``flip_h``/``region`` against ``full``, ``zoom``
-  against ``crop``), radius ``CANDIDATE_RADIUS`` bits. That radius is far too wide to
-  trust one picture (unrelated pictures come that close), and no single picture is ever
+* **Search**: every query picture of quality >= 50 (PDQ's own advice: flatter pictures hash
+  to noise) is looked up in a faiss binary flat index (``safeharbor.index.hamming``, one per
+  reference track: ``full``/``flip_h``/``region`` against ``full``, ``zoom`` against
+  ``crop``), radius ``CANDIDATE_RADIUS`` bits, a random quarter of the bits compared first
+  (``PREFILTER_BITS``: the scan is memory-bound at 1,000 hours). That radius is far too wide
+  to trust one picture (unrelated pictures come that close), and no single picture is ever
   trusted: for each reference and pair of tracks, the picture pairs are fitted to one line
-  ``ref_time = a * query_time + b`` with ``a`` in [0.85, 1.15] (speed changes up to 15 %)
-  by a Hough vote over ``a`` and ``b``; the four best-voted lines are refined by least
-  squares on the pairs near them, and the one with the most evidence wins. Only pairs
-  within ``ALIGN_TOL`` s of the line count, each query picture once, weighed by closeness:
-  ``weight = 1 - distance / CANDIDATE_RADIUS``. The evidence is the sum of the weights,
-  and at least ``MIN_ALIGNED`` pictures must line up. The aligned pictures give the query
-  span (a picture standing for the second after it) and, through the line, the reference
-  span.
+  ``ref_time = a * query_time + b`` with ``a`` in [0.85, 1.15] (speed changes up to 15 %) by
+  a Hough vote over ``a`` and ``b``; the four best-voted lines are refined by least squares
+  on the pairs near them, and the one with the most evidence wins. Only pairs within
+  ``ALIGN_TOL`` s of the line count, each query picture once, weighed by closeness: ``weight
+  = 1 - distance / CANDIDATE_RADIUS``. The evidence is the sum of the weights, and at least
+  ``MIN_ALIGNED`` pictures must line up. The aligned pictures give the query span (a picture
+  standing for the second after it) and, through the line, the reference span.
 
 Score calibration (``score_from_evidence``): piecewise linear in the evidence through
 ``(0, 0)``, ``(E50, 0.50)``, ``(E65, 0.65)``, ``(E80, 0.80)`` and ``(E_ONE, 1.0)``. The
@@ -102,6 +102,11 @@ BLOCK_SIDE = 128
 MIN_QUALITY = 50
 #: bits within which a reference picture is a candidate for a query picture
 CANDIDATE_RADIUS = 72
+#: the index compares a random quarter of each picture's bits first and only pictures
+#: within PREFILTER_RADIUS of them in full (``safeharbor.index.hamming``): a 256-bit scan
+#: of 1,000 hours of pictures is memory-bound, and most of them are nowhere near
+PREFILTER_BITS = 64
+PREFILTER_RADIUS = 20
 #: time-warp slopes tried (ref seconds per query second) and the offset bin of the vote
 SLOPE_MIN = 0.85
 SLOPE_MAX = 1.15
@@ -616,7 +621,12 @@ class VideoIndex(SignalIndex):
             else:
                 sl.track = np.concatenate([sl.track, new.track])
                 sl.time = np.concatenate([sl.time, new.time])
-            self._codes.setdefault(t.name, HammingIndex(256)).add(ref_id, t.hashes[keep])
+            codes = self._codes.get(t.name)
+            if codes is None:
+                codes = self._codes[t.name] = HammingIndex(
+                    256, prefilter_bits=PREFILTER_BITS, prefilter_radius=PREFILTER_RADIUS
+                )
+            codes.add(ref_id, t.hashes[keep])
             added = True
         if added:
             self._refs[ref_id] = ref
@@ -652,13 +662,10 @@ class VideoIndex(SignalIndex):
                 continue
             qtr = np.concatenate(q_track)
             qpic = np.concatenate(q_pic)
-            hits = codes_index.search_radius(np.concatenate(codes), CANDIDATE_RADIUS)
-            if not hits:
+            hits = codes_index.search_radius_arrays(np.concatenate(codes), CANDIDATE_RADIUS)
+            if not len(hits):
                 continue
-            h_q = np.fromiter((h.query for h in hits), np.int64, len(hits))
-            h_ref = np.fromiter((h.ref_id for h in hits), np.int64, len(hits))
-            h_slot = np.fromiter((h.row for h in hits), np.int64, len(hits))
-            h_d = np.fromiter((h.distance for h in hits), np.int64, len(hits))
+            h_q, h_ref, h_slot, h_d = hits.query, hits.ref_id, hits.row, hits.distance
             r_track = np.zeros(len(hits), np.int64)
             r_time = np.zeros(len(hits), np.float64)
             for ref_id in np.unique(h_ref).tolist():

@@ -240,13 +240,14 @@ class KeypointIndex:
     its ``NPROBE`` nearest centroids. Lists stay balanced because the centroids follow the
     data (measured imbalance 1.3 to 1.5 on real ORB descriptors). Hashing fixed 16-bit
     slices (``IndexBinaryMultiHash``, used before) does not: real ORB bits are biased and
-    correlated, so the slices' buckets were 10 to 50 times more crowded than uniform, and a
+    correlated, so the slices' buckets were 9 to 44 times more crowded than uniform, and a
     search against 100,000 references took 1.7 s even with uniform random fillers.
 
-    Measured on 390 real references and 240 edited uploads (``docs/benchmarks.md``): the
-    share of uploads keeping ``K80`` inliers is, for exact / IVF nprobe 2 / multi-hash,
-    crop 0.92 / 0.90 / 0.82, caption 0.93 / 0.93 / 0.92, collage tile 0.45 / 0.37 / 0.35,
-    screenshot 0.73 / 0.65 / 0.53. The vocabulary grows with the collection (``_nlist``):
+    Measured by ``bench/keypoint_index_bench.py`` (300 real references, 239 edited
+    uploads): the share of uploads keeping ``K80`` inliers with exact search / this inverted
+    file at 4,096 lists (as fine as at 100,000 references), ``NPROBE`` 2 / multi-hash is
+    crop 0.93 / 0.85 / 0.78, caption 0.92 / 0.93 / 0.93, collage tile 0.30 / 0.22 / 0.12,
+    screenshot 0.67 / 0.57 / 0.37. The vocabulary grows with the collection (``_nlist``):
     a rebuild re-trains it once the live descriptors have grown ``RETRAIN_GROWTH``-fold,
     so lists keep about ``LIST_TARGET`` descriptors up to ``NLIST_MAX`` lists. Removal is
     a tombstone, compacted once a quarter of the rows are dead; rebuilds happen lazily at

@@ -678,6 +678,12 @@ def main() -> None:
     ap.add_argument("--timing-queries", type=int, default=None)
     ap.add_argument("--no-chromaprint", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="no recall queries: fingerprint the references, fill the index to "
+        "--fill-hours and time searches (prints JSON; nothing is written)",
+    )
     args = ap.parse_args()
     out = RESULTS / ("audio_bench_quick.json" if args.quick else "audio_bench.json")
     if args.rescore:
@@ -719,6 +725,12 @@ def main() -> None:
         dec_s, fp_s, audio_s = dec_s + t1 - t0, fp_s + t2 - t1, audio_s + ps.samples / A.RATE
         idx.add(i, ref_fps[i])
     fp_speed = {"audio_h": audio_s / 3600, "decode_x": audio_s / dec_s, "fp_x": audio_s / fp_s}
+    if args.speed_only:
+        build_s, gb = fill_index(idx, ref_fps, args.fill_hours)
+        fill = {"hours": idx.hours, "entries": idx.entries, "gb": gb, "build_s": build_s}
+        speed = search_speed(idx, sig, dis, args.timing_queries)
+        print(json.dumps({"fp": fp_speed, "fill": fill, "search": speed}, indent=1))
+        return
     cp = None if args.no_chromaprint else find_fpcalc()
     cp_refs = []
     if cp is not None:

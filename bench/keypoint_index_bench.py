@@ -63,13 +63,7 @@ def slice_crowding(codes: np.ndarray) -> list[float]:
 
 def trained(codes: np.ndarray, lists: int) -> Any:
     """``KeypointIndex``'s inverted file with ``lists`` lists, filled with ``codes``."""
-    keep = kpt.KeypointIndex.LIST_TARGET, kpt.KeypointIndex.NLIST_MIN
-    kpt.KeypointIndex.LIST_TARGET = max(1, len(codes) // lists)
-    kpt.KeypointIndex.NLIST_MIN = min(lists, keep[1])
-    try:
-        ivf = kpt.KeypointIndex()._trained_ivf(codes)
-    finally:
-        kpt.KeypointIndex.LIST_TARGET, kpt.KeypointIndex.NLIST_MIN = keep
+    ivf = kpt.KeypointIndex.trained_ivf(codes, lists)
     ivf.add(codes)
     return ivf
 

@@ -29,9 +29,8 @@ from dataclasses import dataclass
 
 import faiss
 import numpy as np
-import numpy.typing as npt
 
-U8 = npt.NDArray[np.uint8]
+from safeharbor.arrays import I64, U8
 
 #: rebuild when this fraction of rows belongs to removed references
 _COMPACT_FRACTION = 0.25
@@ -44,10 +43,10 @@ _PREFILTER_SEED = 256
 class Hits:
     """Every hit of a search, as parallel arrays (one entry per hit)."""
 
-    query: npt.NDArray[np.int64]  # row of the query code in the search batch
-    ref_id: npt.NDArray[np.int64]
-    row: npt.NDArray[np.int64]  # position of the code among the reference's codes
-    distance: npt.NDArray[np.int64]
+    query: I64  # row of the query code in the search batch
+    ref_id: I64
+    row: I64  # position of the code among the reference's codes
+    distance: I64
 
     def __len__(self) -> int:
         return len(self.query)

@@ -76,6 +76,7 @@ import numpy.typing as npt
 from scipy import fft as sfft
 from scipy import ndimage
 
+from safeharbor.arrays import F32, F64, I64, U8, U32
 from safeharbor.signals.audio_decode import MonoDecoder
 from safeharbor.signals.base import (
     Fingerprint,
@@ -87,12 +88,6 @@ from safeharbor.signals.base import (
     SignalType,
     Span,
 )
-
-F32 = npt.NDArray[np.float32]
-F64 = npt.NDArray[np.float64]
-I64 = npt.NDArray[np.int64]
-U32 = npt.NDArray[np.uint32]
-U8 = npt.NDArray[np.uint8]
 
 # --------------------------------------------------------------------------- parameters
 

@@ -23,11 +23,9 @@ from typing import Any
 
 import av
 import numpy as np
-import numpy.typing as npt
 
+from safeharbor.arrays import F32
 from safeharbor.signals.base import SignalError
-
-F32 = npt.NDArray[np.float32]
 
 #: packets that may fail to decode before the rest of the stream is given up as garbage
 MAX_BAD_PACKETS = 50

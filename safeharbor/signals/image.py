@@ -56,6 +56,7 @@ import numpy.typing as npt
 import pdqhash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from safeharbor.arrays import U8
 from safeharbor.index.hamming import HammingIndex
 from safeharbor.signals import image_keypoints as kp
 from safeharbor.signals.base import (
@@ -68,8 +69,6 @@ from safeharbor.signals.base import (
     SignalType,
     best_per_ref,
 )
-
-U8 = npt.NDArray[np.uint8]
 
 #: default refusal limit, checked from the header before decoding
 DEFAULT_MAX_PIXELS = 60_000_000

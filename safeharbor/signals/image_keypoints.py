@@ -45,10 +45,8 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from safeharbor.arrays import F32, U8
 from safeharbor.signals.base import Fingerprint, SignalMatch
-
-U8 = npt.NDArray[np.uint8]
-F32 = npt.NDArray[np.float32]
 
 KIND = "keypoints"
 DESCRIPTOR_BYTES = 32
@@ -373,7 +371,7 @@ class KeypointIndex:
         self._hashed = len(codes) >= self.HASH_FROM
         index: Any
         if self._hashed:
-            index = self._trained_ivf(codes)
+            index = self.trained_ivf(codes)
             self._trained_rows = len(codes)
         else:
             index = faiss.IndexBinaryFlat(d)
@@ -390,21 +388,24 @@ class KeypointIndex:
         n = 1 << max(0, int(rows // cls.LIST_TARGET).bit_length() - 1)
         return int(min(cls.NLIST_MAX, max(cls.NLIST_MIN, n)))
 
-    def _trained_ivf(self, codes: U8) -> Any:
+    @classmethod
+    def trained_ivf(cls, codes: U8, nlist: int | None = None) -> Any:
+        """An empty inverted file whose vocabulary is trained on ``codes`` (``nlist``
+        lists; by default as many as ``_nlist`` picks for that many descriptors)."""
         d = 8 * DESCRIPTOR_BYTES
-        nlist = self._nlist(len(codes))
+        nlist = nlist or cls._nlist(len(codes))
         quantizer = faiss.IndexBinaryFlat(d)
         # (faiss' Python constructor keeps a reference to the quantizer on the index)
         index = faiss.IndexBinaryIVF(quantizer, d, nlist)
-        index.cp.niter = self.TRAIN_ITERATIONS
+        index.cp.niter = cls.TRAIN_ITERATIONS
         index.cp.min_points_per_centroid = 1  # a sample is small on purpose: no warning
-        index.cp.max_points_per_centroid = self.TRAIN_PER_LIST
+        index.cp.max_points_per_centroid = cls.TRAIN_PER_LIST
         index.cp.seed = 0
         # a fixed sample: the same collection gives the same vocabulary (reproducible)
-        take = min(len(codes), nlist * self.TRAIN_PER_LIST)
+        take = min(len(codes), nlist * cls.TRAIN_PER_LIST)
         sample = codes[np.random.default_rng(0).choice(len(codes), take, replace=False)]
         index.train(sample)
-        index.nprobe = self.NPROBE
+        index.nprobe = cls.NPROBE
         return index
 
 

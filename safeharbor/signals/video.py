@@ -76,6 +76,7 @@ import numpy as np
 import numpy.typing as npt
 import pdqhash
 
+from safeharbor.arrays import F64, U8
 from safeharbor.index.hamming import HammingIndex
 from safeharbor.signals.base import (
     Fingerprint,
@@ -91,8 +92,6 @@ from safeharbor.signals.base import (
 from safeharbor.signals.image import find_rectangles, trim_borders
 from safeharbor.signals.video_decode import MAX_SAMPLES, STEP, Sampled, sample_video
 
-U8 = npt.NDArray[np.uint8]
-F64 = npt.NDArray[np.float64]
 Box = tuple[int, int, int, int]
 
 #: a reference is sampled at one picture a second for up to four hours

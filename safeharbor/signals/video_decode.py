@@ -36,12 +36,10 @@ from typing import Any
 
 import av
 import numpy as np
-import numpy.typing as npt
 from av.video.reformatter import VideoReformatter
 
+from safeharbor.arrays import U8
 from safeharbor.signals.base import SignalError
-
-U8 = npt.NDArray[np.uint8]
 
 #: default spacing of samples, seconds
 STEP = 1.0

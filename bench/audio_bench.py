@@ -31,44 +31,32 @@ distribution (so buckets are as crowded as with real music) at the real density.
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import json
 import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import _common  # noqa: F401  (first: one thread per process, before numpy loads)
+import numpy as np
+import scipy
+from _common import RESULTS, TARGET_FPR, THRESHOLDS, write_docs
+from audio_corpus import AUDIO, WORK_RATE, Track, build
+from audio_transforms import TRANSFORMS, Query, apply
+from scipy import signal as ss
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import zlib  # noqa: E402
-from collections import defaultdict  # noqa: E402
-from dataclasses import asdict, dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
+from safeharbor.signals import audio as A
+from safeharbor.signals.audio_decode import MonoDecoder
+from safeharbor.signals.base import Media, Role
 
-import numpy as np  # noqa: E402
-import scipy  # noqa: E402
-from scipy import signal as ss  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from audio_corpus import AUDIO, WORK_RATE, Track, build  # noqa: E402
-from audio_transforms import TRANSFORMS, Query, apply  # noqa: E402
-
-from safeharbor.signals import audio as A  # noqa: E402
-from safeharbor.signals.audio_decode import MonoDecoder  # noqa: E402
-from safeharbor.signals.base import Media, Role  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmarks.md"
-RESULTS = ROOT / "bench" / "results"
-THRESHOLDS = (0.80, 0.65)
-TARGET_FPR = {0.80: 1e-4, 0.65: 1e-3}
 LENGTHS = (5.0, 10.0, 30.0)
 CP_LENGTHS = (10.0, 30.0)
 CP_ITEM_S = 4096 / 3 / 11025  # chromaprint: one 32-bit item per 1/3 of a 4096-sample frame
@@ -614,16 +602,6 @@ def render(
     return "\n".join(L)
 
 
-def write_docs(md: str) -> None:
-    text = DOCS.read_text()
-    start, end = "<!-- audio-bench:start -->", "<!-- audio-bench:end -->"
-    if start not in text:
-        raise SystemExit("docs/benchmarks.md has no audio-bench markers; add the section first")
-    a = text.index(start) + len(start)
-    b = text.index(end)
-    DOCS.write_text(text[:a] + "\n" + md + "\n" + text[b:])
-
-
 def cross_check(results: list[Result], slot_hours: np.ndarray, hours: float) -> list:
     """Fit the chance model on the distractor queries of half the distractor tracks and
     count false matches among the other half's with that fit (both ways round)."""
@@ -690,7 +668,7 @@ def main() -> None:
         md = report(args, json.loads(out.read_text()))
         print(md)
         if args.write_docs:
-            write_docs(md)
+            write_docs(md, "audio-bench")
         return
     args.transforms = args.transforms.split(",")
     args.lengths = [5.0, 30.0] if args.quick else list(LENGTHS)
@@ -771,7 +749,7 @@ def main() -> None:
     md = report(args, data)
     print(md)
     if args.write_docs:
-        write_docs(md)
+        write_docs(md, "audio-bench")
 
 
 if __name__ == "__main__":

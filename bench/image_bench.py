@@ -20,45 +20,31 @@ it is calibrated on the test set (an advantage the fixed thresholds of ours do n
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import hashlib
+import io
+import json
+import multiprocessing as mp
 import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
 
-# one core: the speed target is per core, and the pool below runs one process per core
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import _common  # noqa: F401  (first: one thread per process, before numpy loads)
+import faiss
+import imagehash
+import numpy as np
+import pdqhash
+from _common import RESULTS, THRESHOLDS, write_docs
+from image_corpus import CACHE, Item, build
+from image_transforms import TRANSFORMS, apply
+from PIL import Image
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import hashlib  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import multiprocessing as mp  # noqa: E402
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import faiss  # noqa: E402
-import imagehash  # noqa: E402
-import numpy as np  # noqa: E402
-import pdqhash  # noqa: E402
-from PIL import Image  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from image_corpus import CACHE, Item, build  # noqa: E402
-from image_transforms import TRANSFORMS, apply  # noqa: E402
-
-from safeharbor.signals import image_keypoints as kpt  # noqa: E402
-from safeharbor.signals.base import Fingerprint, Media, Role, SignalError  # noqa: E402
-from safeharbor.signals.image import BLOCK_BYTES, ImageSignal  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmarks.md"
-RESULTS = ROOT / "bench" / "results"
-THRESHOLDS = (0.80, 0.65)
-TARGET_FPR = {0.80: 1e-4, 0.65: 1e-3}
+from safeharbor.signals import image_keypoints as kpt
+from safeharbor.signals.base import Fingerprint, Media, Role, SignalError
+from safeharbor.signals.image import BLOCK_BYTES, ImageSignal
 
 
 @dataclass
@@ -304,7 +290,7 @@ def main() -> None:
     md = render(out)
     print(md)
     if args.write_docs:
-        write_docs(md)
+        write_docs(md, "image-bench")
 
 
 def evaluate(rows: list[dict[str, object]], transforms: list[str]) -> dict[str, object]:
@@ -511,16 +497,6 @@ def render(out: dict[str, object]) -> str:
         f"took {tim.get('index_build_s', 0):.0f} s.",
     ]
     return "\n".join(lines)
-
-
-def write_docs(md: str) -> None:
-    start, end = "<!-- image-bench:start -->", "<!-- image-bench:end -->"
-    text = DOCS.read_text() if DOCS.exists() else f"# Benchmarks\n\n## Images\n\n{start}\n{end}\n"
-    if start not in text:
-        text += f"\n## Images\n\n{start}\n{end}\n"
-    a, rest = text.split(start, 1)
-    _, b = rest.split(end, 1)
-    DOCS.write_text(f"{a}{start}\n{md}\n{end}{b}")
 
 
 if __name__ == "__main__":

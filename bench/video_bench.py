@@ -39,42 +39,36 @@ fingerprints as fillers: 1,000 references of one hour, one picture a second, bot
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import hashlib
+import json
+import multiprocessing as mp
 import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import _common  # noqa: F401  (first: one thread per process, before numpy loads)
+import av
+import cv2
+import faiss
+import numpy as np
+from _common import ROOT, write_docs
+from video_corpus import VIDEO, Video, build_videos
+from video_transforms import TRANSFORMS, Truth, make_query
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import multiprocessing as mp  # noqa: E402
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import av  # noqa: E402
-import cv2  # noqa: E402
-import faiss  # noqa: E402
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from video_corpus import VIDEO, Video, build_videos  # noqa: E402
-from video_transforms import TRANSFORMS, Truth, make_query  # noqa: E402
-
-from safeharbor.signals.base import Fingerprint, Media, Role  # noqa: E402
-from safeharbor.signals.video import (  # noqa: E402
+from safeharbor.signals.base import Fingerprint, Media, Role
+from safeharbor.signals.video import (
     KIND,
     Track,
     VideoIndex,
     VideoSignal,
 )
-from safeharbor.signals.video_decode import sample_video  # noqa: E402
+from safeharbor.signals.video_decode import sample_video
 
 try:
     import vpdq
@@ -84,10 +78,7 @@ except ImportError:  # needs FFmpeg's development libraries to build (see the re
     vpdq = None
     HAVE_VPDQ = False
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmarks.md"
 QUERIES = VIDEO / "queries"
-THRESHOLDS = (0.80, 0.65)
 SPAN_TOL = 2.0
 LENGTHS = (10.0, 30.0)
 WINDOW_STRIDE = 2.0
@@ -652,17 +643,6 @@ def long_upload() -> str:
     return "\n".join(lines)
 
 
-def write_docs(md: str, doc: Path = DOCS, tag: str = "video-bench") -> None:
-    start, end = f"<!-- {tag}:start -->", f"<!-- {tag}:end -->"
-    text = doc.read_text()
-    if start not in text or end not in text:
-        raise SystemExit(f"{doc} has no {start} ... {end} markers")
-    a = text.index(start) + len(start)
-    b = text.index(end)
-    doc.write_text(text[:a] + "\n" + md + "\n" + text[b:])
-    print(f"wrote the figures into {doc}", file=sys.stderr)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -679,12 +659,12 @@ def main() -> None:
         md += long_upload()
         print(md)
         if args.write_docs:
-            write_docs(md, ROOT / "docs" / "video-sampling.md", "video-long")
+            write_docs(md, "video-long", ROOT / "docs" / "video-sampling.md")
         return
     md = run(args)
     print(md)
     if args.write_docs:
-        write_docs(md)
+        write_docs(md, "video-bench")
 
 
 if __name__ == "__main__":

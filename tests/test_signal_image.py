@@ -22,6 +22,8 @@ from safeharbor.signals.image import (
     _apply_variant,
     find_rectangles,
     load_image,
+    refine_box,
+    score_block_pair,
     score_from_distance,
     trim_borders,
 )
@@ -313,6 +315,59 @@ def test_find_rectangles_in_collage() -> None:
     boxes = [trim_borders(a, b, rounds=1) for b in find_rectangles(a)]
     assert (10, 10, 290, 200) in boxes
     assert (310, 10, 590, 390) in boxes
+
+
+def test_refine_box_takes_the_tile_not_its_neighbour() -> None:
+    # collage tiles 3 px apart at working size: the coarse box (from a half-size copy, then
+    # pushed a pixel outwards) reaches past the gap into the neighbour, where no trim can
+    # take it back; the refined box ends at the tile's own edge
+    canvas = Image.new("RGB", (512, 340), (255, 255, 255))
+    canvas.paste(picture(6, (300, 200)), (2, 2))
+    canvas.paste(picture(7, (205, 336)), (305, 2))
+    canvas.paste(picture(8, (300, 133)), (2, 205))
+    a = np.asarray(canvas)
+    grey = np.asarray(canvas.convert("L"), dtype=np.float32)
+    coarse = (0, 0, 307, 207)  # two pixels into each neighbour
+    assert trim_borders(a, coarse, rounds=1)[2:] != (302, 202)  # the trim alone cannot
+    x0, y0, x1, y1 = trim_borders(a, refine_box(grey, coarse), rounds=1)
+    assert (x0, y0) == (2, 2) and abs(x1 - 302) <= 1 and abs(y1 - 202) <= 1
+    # a box already on a picture surrounded by one colour stays where it is
+    shot = Image.new("RGB", (512, 400), (40, 40, 40))
+    shot.paste(picture(9, (300, 220)), (100, 90))
+    g2 = np.asarray(shot.convert("L"), dtype=np.float32)
+    assert refine_box(g2, (98, 88, 402, 312)) == (100, 90, 400, 310)
+
+
+def test_collage_tile_is_hashed_as_a_region(signal: ImageSignal) -> None:
+    # the work as one tile of a collage with 8 px gaps, the whole posted 1,000 px wide: one
+    # of the upload's region hashes must agree with the reference's (keypoints would find
+    # these synthetic pictures anyway; wallpapers and sky photographs have too few)
+    from safeharbor.signals.image import Block, combined_distance
+
+    for seed in (1, 4, 6):
+        ref = picture(seed)
+        fps = signal.extract(media(encode(ref)), Role.REFERENCE)
+        refs = [Block.unpack(f.value) for f in fps if f.kind == "global"]
+        w, h = 900, 675
+        canvas = Image.new("RGB", (w * 2 + 24, h + 230), (20, 20, 20))
+        canvas.paste(ref.resize((w, h)), (4, 4))
+        canvas.paste(picture(41, (w + 8, h + 222)), (w + 12, 4))
+        canvas.paste(picture(42, (w, 214)), (4, h + 12))
+        canvas.thumbnail((1000, 1000))
+        query = signal.extract(media(encode(canvas, "JPEG", quality=85), "image/jpeg"), Role.QUERY)
+        regions = [Block.unpack(f.value) for f in query if f.kind == "region"]
+        best = min(combined_distance(q, r)[0] for q in regions for r in refs)
+        assert best <= D80, (seed, best)
+
+
+def test_near_exact_main_hash_matches_whatever_the_quadrants() -> None:
+    # a quarter-size nebula photograph keeps its main hash within ~20 bits while its
+    # dark quadrants drift; the quadrants must not sink that match, and must still be
+    # needed once the main hashes are as far apart as unrelated pictures can come
+    assert score_from_distance(20 + 3 * 60) < 0.8
+    assert score_block_pair(20 + 3 * 60, 20) >= 0.8
+    assert score_block_pair(40 + 3 * 80, 40) < 0.65
+    assert score_block_pair(100, 40) == score_from_distance(100)
 
 
 # ------------------------------------------------------------------ bad input

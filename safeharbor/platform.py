@@ -33,9 +33,10 @@ class Platform:
         self.db = Database(settings.db_url)
         self.blobs = BlobStore(settings.blob_dir)
         #: what uploads are screened against: registered works and the stay-down list
-        self.index = ReferenceIndex(sources=("work", "staydown"))
+        cache = settings.home / "index-cache"
+        self.index = ReferenceIndex(sources=("work", "staydown"), cache_dir=cache)
         #: stored uploads, searched when a notice names a work but gives no address
-        self.content_index = ReferenceIndex(sources=("content",))
+        self.content_index = ReferenceIndex(sources=("content",), cache_dir=cache)
         #: derived data that is cheap to check and costly to rebuild (e.g. known titles)
         self.cache: dict[str, Any] = {}
         self._migrated = False

@@ -268,3 +268,33 @@ def test_terms_must_be_accepted_once_and_are_recorded(platform, people, tmp_path
             "user.create",
             "terms.accept",
         ]
+
+
+def test_restart_adopts_the_kept_keypoint_index(platform, people, tmp_path, monkeypatch):
+    """A deployment with a large collection does not re-train its keypoint index at every
+    start: the first search after the build keeps a copy in the data folder, and the next
+    process (same data folder) adopts it and still finds a cropped copy of a work."""
+    from safeharbor.signals import image_keypoints as kp
+
+    monkeypatch.setattr(kp.KeypointIndex, "HASH_FROM", 1500)  # ~6 works: an inverted file
+    monkeypatch.setattr(kp.KeypointIndex, "LIST_TARGET", 100)
+    ids = [
+        approved_work(platform, people, save(photo(700 + i), tmp_path / f"w{i}.jpg"))
+        for i in range(8)
+    ]
+    crop = save(photo(703).crop((60, 40, 560, 420)), tmp_path / "crop.jpg", quality=80)
+    assert match_score(platform, crop) >= 0.8
+    kept = platform.settings.home / "index-cache" / "work-staydown" / "image"
+    assert (kept / "keypoints.json").exists() and (kept / "keypoints.faiss").exists()
+
+    def no_training(*args: object, **kw: object) -> None:
+        raise AssertionError("the kept index should have been adopted")
+
+    monkeypatch.setattr(kp.KeypointIndex, "trained_ivf", classmethod(no_training))
+    again = Platform(platform.settings, platform.clock)
+    try:
+        with again.unit() as svc:
+            matches = svc.screening.screen_file(crop, uploader=None).matches
+        assert matches and matches[0].work_id == ids[3] and matches[0].score >= 0.8
+    finally:
+        again.close()

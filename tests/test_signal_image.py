@@ -245,6 +245,50 @@ def test_keypoint_index_switches_to_inverted_file(
     assert [r for r, s, _ in index.search(q30, 0.8)][:1] == [30]
 
 
+def test_keypoint_index_is_kept_on_disk(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # a trained inverted file is saved once, and a restart adopts it instead of training
+    # again: references still there are found, a withdrawn one is not, one added since is
+    monkeypatch.setattr(kp.KeypointIndex, "HASH_FROM", 1500)
+    monkeypatch.setattr(kp.KeypointIndex, "LIST_TARGET", 100)
+    refs = {i: kp.detect(np.asarray(picture(300 + i)), kp.REF_POINTS) for i in range(8)}
+    first = kp.KeypointIndex()
+    for i, points in refs.items():
+        first.add(i, points)
+    assert not first.save(tmp_path)  # nothing trained yet: nothing kept
+    q3 = kp.detect(np.asarray(_crop(picture(303), 0.1, 0.1, 0.1, 0.1)), kp.QUERY_POINTS)
+    before = first.search(q3, 0.8)
+    assert first.save(tmp_path) and not first.save(tmp_path)  # once per vocabulary
+    assert (tmp_path / "keypoints.faiss").stat().st_size > 0
+
+    def no_training(*args: object, **kw: object) -> None:
+        raise AssertionError("the saved vocabulary should have been used")
+
+    second = kp.KeypointIndex()
+    for i, points in refs.items():
+        if i != 5:  # withdrawn while the service was down
+            second.add(i, points)
+    second.add(40, kp.detect(np.asarray(picture(340)), kp.REF_POINTS))  # added meanwhile
+    monkeypatch.setattr(kp.KeypointIndex, "trained_ivf", classmethod(no_training))
+    assert second.load(tmp_path)
+    after = second.search(q3, 0.8)
+    assert [(r, s) for r, s, _ in after] == [(r, s) for r, s, _ in before] and after[0][0] == 3
+    q5 = kp.detect(np.asarray(_crop(picture(305), 0.1, 0.1, 0.1, 0.1)), kp.QUERY_POINTS)
+    assert all(r != 5 for r, _, _ in second.search(q5, 0.0))
+    late = kp.detect(np.asarray(_crop(picture(340), 0.15, 0.0, 0.0, 0.1)), kp.QUERY_POINTS)
+    assert [r for r, _, _ in second.search(late, 0.8)][:1] == [40]
+    # a copy that does not fit (another reference's descriptors under its id) is not used
+    # for that reference, and a damaged file is refused whole
+    third = kp.KeypointIndex()
+    third.add(3, refs[4])
+    assert third.load(tmp_path)
+    assert third._first_row[3] == third._index.ntotal - len(refs[4])  # filed anew
+    assert [r for r, _, _ in third.search(q3, 0.8)] == []
+    (tmp_path / "keypoints.faiss").write_bytes(b"not an index")
+    fourth = kp.KeypointIndex()
+    fourth.add(3, refs[3])
+    assert not fourth.load(tmp_path)
+
+
 def test_unrelated_pictures_do_not_match(signal: ImageSignal, indexed) -> None:  # type: ignore[no-untyped-def]
     index, _ = indexed
     for seed in range(100, 110):

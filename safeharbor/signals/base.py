@@ -126,6 +126,17 @@ class SignalIndex(abc.ABC):
     def __len__(self) -> int:
         """Number of references held."""
 
+    def save(self, folder: Path) -> bool:
+        """Keep what is costly to rebuild (a trained index) in ``folder``, if it changed
+        since the last save; returns whether anything was written. Most indexes rebuild
+        from the fingerprints in seconds and keep nothing."""
+        return False
+
+    def load(self, folder: Path) -> bool:
+        """Adopt what ``save`` kept, after the references have been ``add``-ed; returns
+        False (and changes nothing) when there is nothing usable."""
+        return False
+
 
 class SignalType(abc.ABC):
     """One way of recognising content. Subclasses are small and stateless."""

@@ -49,6 +49,7 @@ import io
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -654,6 +655,12 @@ class ImageIndex(SignalIndex):
 
     def __len__(self) -> int:
         return len(self._blocks.keys() | self._points.ref_ids())
+
+    def save(self, folder: Path) -> bool:
+        return self._points.save(folder)  # the block index rebuilds in seconds
+
+    def load(self, folder: Path) -> bool:
+        return self._points.load(folder)
 
     def search(self, query: Sequence[Fingerprint], min_score: float) -> list[SignalMatch]:
         qfps = [

@@ -124,3 +124,13 @@ def test_titles_with_markup_print_as_typed(tmp_path):
     sh(home, "works", "add", str(path), "--holder", "studio", "--title", "[/bold] x [red]r")
     listed = sh(home, "works", "list")
     assert "[/bold] x [red]r" in listed.stdout and listed.stderr == ""
+
+
+def test_content_ids_never_read_as_options(monkeypatch):
+    # one random id in 64 began with "-", and `safeharbor content show -Tl...` then failed
+    # with "No such option" (seen in CI); ids are drawn again until they do not
+    from safeharbor.screening import service
+
+    drawn = iter(["-TlGfOIls9a9", "--x0Yk2mQpL1", "AbC_dEf-1234"])
+    monkeypatch.setattr(service.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert service.new_public_id() == "AbC_dEf-1234"

@@ -307,7 +307,7 @@ class ScreeningService:
         )
         now = self.clock.now()
         content = Content(
-            public_id=secrets.token_urlsafe(9),
+            public_id=new_public_id(),
             uploader_id=uploader.id,
             title=title or name,
             filename=name,
@@ -572,6 +572,15 @@ class ScreeningService:
         if resp is None or resp.content_id != content.id or resp.document_sha256 is None:
             raise NotFound(f"no document for response {response_id}")
         return self.platform.blobs.path_for(resp.document_sha256)
+
+
+def new_public_id() -> str:
+    """A content's address on the platform: 12 URL-safe random characters, never starting
+    with ``-`` (one in 64 did, and ``safeharbor content show -Tl...`` read it as an option)."""
+    while True:
+        token = secrets.token_urlsafe(9)
+        if not token.startswith("-"):
+            return token
 
 
 def response_view(resp: HoldResponse, content: Content) -> dict[str, Any]:

@@ -130,17 +130,18 @@ class ReferenceIndex:
                 if mine:
                     out.extend(loaded.index.search(mine, min_score))
                     if self.cache_dir is not None:
-                        self._save_locked(name, loaded.index)
+                        self._save_locked(self.cache_dir, name, loaded.index)
         return out
 
-    def _save_locked(self, name: str, index: SignalIndex) -> None:
+    @staticmethod
+    def _save_locked(cache_dir: Path, name: str, index: SignalIndex) -> None:
         # a search is where a costly index gets (re)built, so it is kept right after one;
         # an index that cannot be written costs a rebuild at the next start, nothing more
         try:
-            if index.save(self.cache_dir / name):  # type: ignore[operator]
-                log.info("%s index: kept a copy in %s", name, self.cache_dir)
+            if index.save(cache_dir / name):
+                log.info("%s index: kept a copy in %s", name, cache_dir)
         except OSError as exc:
-            log.warning("%s index: could not keep a copy in %s (%s)", name, self.cache_dir, exc)
+            log.warning("%s index: could not keep a copy in %s (%s)", name, cache_dir, exc)
 
     def size(self) -> dict[str, int]:
         return {name: len(loaded.index) for name, loaded in self._indexes.items()}

@@ -99,6 +99,9 @@ EDGE_STEP = 12.0
 DIRECTION_RATIO = 1.5
 #: share of a box side that must lie on strong steps
 SIDE_SUPPORT = 0.4
+#: widest gap (working-copy pixels) between a collage tile and its neighbour that
+#: refine_box looks across
+GAP_MAX = 8
 #: main-hash distance anchors: a near-exact main hash is a match by itself (see score)
 M80 = 24.0
 M65 = 32.0
@@ -271,20 +274,23 @@ def _uniform_run(sub: U8, n: int, tol: int = 12) -> int:
     return limit
 
 
-def find_rectangles(a: U8, max_rects: int = 6, min_frac: float = 0.2) -> list[Box]:
+def find_rectangles(
+    a: U8, max_rects: int = 6, min_frac: float = 0.2, grey: Image.Image | None = None
+) -> list[Box]:
     """Boxes of picture pasted inside ``a`` (screenshots, collages), best first.
 
     A pasted picture shows as two long vertical and two long horizontal straight edges
     that close into a box. Columns/rows with many strong steps are candidate lines; every
     pair of vertical and pair of horizontal lines is a candidate box, kept when at least
     40 % of each of its four sides lies on strong edges. The whole canvas is not returned
-    (the global hash covers it).
+    (the global hash covers it). ``grey``: ``a`` in grey, where the caller has it already.
     """
     full_h, full_w = a.shape[:2]
     if full_h < 32 or full_w < 32:
         return []
     # line finding on a half-size grey copy: 4x less work, boxes still within ~0.5 %
-    grey = Image.fromarray(a).convert("L")
+    if grey is None:
+        grey = Image.fromarray(a).convert("L")
     scale = max(1, int(np.ceil(max(full_w, full_h) / RECT_SIDE)))
     if scale > 1:
         grey = grey.reduce(scale)
@@ -297,7 +303,7 @@ def find_rectangles(a: U8, max_rects: int = 6, min_frac: float = 0.2) -> list[Bo
     # a step counts as part of a vertical line only where it is clearly stronger than the
     # vertical steps at the same pixels (and vice versa): foliage, gravel or a starfield
     # step in every direction and would otherwise line up into boxes of pure texture
-    # (collage recall 0.78 -> 0.85 on the first 100 references, tools in bench/)
+    # (with refine_box: region hashes of collage tiles within D80 38 -> 85 in 100)
     ady = np.zeros((h, w), np.float32)
     ady[:-1] = dy
     ady[1:] = np.maximum(ady[1:], dy)
@@ -364,7 +370,7 @@ def find_rectangles(a: U8, max_rects: int = 6, min_frac: float = 0.2) -> list[Bo
     return out
 
 
-def refine_box(g: npt.NDArray[np.float32], box: Box, reach: int = 8, margin: int = 2) -> Box:
+def refine_box(g: npt.NDArray[np.float32], box: Box, reach: int = GAP_MAX, margin: int = 2) -> Box:
     """A second guess at a box of ``find_rectangles``: each side on the picture's own edge.
 
     The coarse lines are good to a pixel or two of the half-size copy, and PDQ loses ~46
@@ -401,8 +407,9 @@ def _snap(g: npt.NDArray[np.float32], c: int, c0: int, c1: int, inward: int, rea
     if support.max() < SIDE_SUPPORT:
         return c
     p = lo + int(np.argmax(support))
-    for step in range(2, 9):
+    for step in range(2, GAP_MAX + 1):
         q = p + inward * step
+        # as strong as an edge of a pasted picture, not a feature inside one
         if not lo <= q <= hi or support[q - lo] < max(SIDE_SUPPORT, 0.75 * support[p - lo]):
             continue
         a, b = sorted((p, q))
@@ -592,15 +599,16 @@ class ImageSignal(SignalType):
         if len(points):
             fps.append(kp.to_fingerprint(points, self.name))
         if role is Role.QUERY:
-            grey = np.asarray(Image.fromarray(a).convert("L"), dtype=np.float32)
+            grey_im = Image.fromarray(a).convert("L")
+            grey = np.asarray(grey_im, dtype=np.float32)
             boxes: list[Box] = []
-            for rect in find_rectangles(a, self.max_rects):
+            for rect in find_rectangles(a, self.max_rects, grey=grey_im):
                 box = trim_borders(a, rect, rounds=1)
                 if _iou(box, full) > 0.9:
                     continue
                 # the trimmed coarse box, and where it differs the box snapped onto the
-                # picture's edges: each is right where the other is not (collage recall
-                # 0.70 -> 0.90 on a third of the benchmark, screenshots unchanged)
+                # picture's edges: each is right where the other is not (recall at 0.80:
+                # collage 0.677 -> 0.943, screenshot 0.947 -> 0.967; docs/benchmarks.md)
                 refined = trim_borders(a, refine_box(grey, rect), rounds=1)
                 for b in (box, refined):
                     if b not in boxes:

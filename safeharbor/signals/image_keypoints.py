@@ -299,13 +299,7 @@ class KeypointIndex:
         self._first_row[ref_id] = len(self._owner)
         self._index.add(kp.descriptors)
         self._owner.extend([ref_id] * len(kp))
-        live = len(self._owner) - self._dead
-        if self._hashed:
-            # grown enough that a larger vocabulary is due (lists would be too long)
-            outgrown = live >= self.RETRAIN_GROWTH * self._trained_rows
-            self._stale |= outgrown and self._nlist(self._trained_rows) < self.NLIST_MAX
-        else:
-            self._stale |= live >= self.HASH_FROM
+        self._stale |= self._rebuild_due()
 
     def remove(self, ref_id: int) -> None:
         with self._lock:
@@ -318,8 +312,19 @@ class KeypointIndex:
         first = self._first_row.pop(ref_id)
         np.frombuffer(self._owner, dtype=np.int64)[first : first + len(kp)] = -1
         self._dead += len(kp)
+        self._stale |= self._rebuild_due()
+
+    def _rebuild_due(self) -> bool:
+        """Whether the next search should rebuild: a quarter of the rows are tombstones,
+        the exact index has outgrown ``HASH_FROM``, or the collection has grown enough that
+        a larger vocabulary is due (lists would be too long)."""
+        live = len(self._owner) - self._dead
         if self._dead > 0.25 * len(self._owner):
-            self._stale = True
+            return True
+        if not self._hashed:
+            return live >= self.HASH_FROM
+        outgrown = live >= self.RETRAIN_GROWTH * self._trained_rows
+        return outgrown and self._nlist(self._trained_rows) < self.NLIST_MAX
 
     def search(self, query: Keypoints, min_score: float) -> list[tuple[int, float, Verified]]:
         with self._lock:
@@ -471,11 +476,7 @@ class KeypointIndex:
             self._hashed = True
             self._trained_rows = int(head["trained_rows"])
             self._dead = len(owner_arr) - sum(len(kp) for kp in self._refs.values())
-            live = len(owner_arr) - self._dead
-            outgrown = live >= self.RETRAIN_GROWTH * self._trained_rows
-            self._stale = (self._dead > 0.25 * len(owner_arr)) or (
-                outgrown and self._nlist(self._trained_rows) < self.NLIST_MAX
-            )
+            self._stale = self._rebuild_due()
             self._unsaved = bool(fresh) or self._dead > 0
             return True
 

@@ -20,10 +20,10 @@ Steps:
 4. Group versions of the same picture (the same file at several resolutions, dark/light
    variants, copies in two packages): pictures whose PDQ hashes (any flip/rotation) are
    within 40 bits (with or without their uniform frame trimmed), or whose names are equal
-   once resolution and dark/light tokens are stripped, or that share at least 40
-   geometrically consistent keypoints (the same picture cut to another aspect ratio, as
-   grub-16x9/grub-4x3 are, or the two frames of a stereo pair; unrelated pictures share
-   at most ~15), form one group, and one picture of
+   once resolution, aspect-ratio (16x9, 4x3) and dark/light tokens are stripped, or that
+   share at least 40 geometrically consistent keypoints, as they are or one mirrored (the
+   same picture cut to another aspect ratio, the two frames of a stereo pair, a drawing
+   shipped mirrored; unrelated pictures share at most ~15), form one group, and one picture of
    each group is kept. Files under a ``test``/``tests`` folder are skipped: software test
    fixtures are deliberately altered copies of one picture (shifted, rotated), not
    distinct pictures. So a "false match" in the benchmark is a match between genuinely
@@ -122,6 +122,8 @@ def _name_key(rel: str) -> str:
     p = Path(rel)
     stem = p.stem.lower()
     stem = re.sub(r"\d{3,5}x\d{3,5}", "", stem)
+    # aspect-ratio tokens (grub-16x9 / grub-4x3): one artwork laid out for two screens
+    stem = re.sub(r"(^|[-_.])\d{1,2}x\d{1,2}(?=$|[-_.])", "", stem)
     stem = re.sub(r"(^|[-_.])(d|l|dark|light|night|day)$", "", stem)
     parent = p.parent
     # plasma-style packages keep one picture per folder: <Name>/contents/images*/<size>.jpg
@@ -158,9 +160,11 @@ def build(verbose: bool = True) -> list[Item]:
     """The corpus (cached in ``NORM/index.json``), building it on first use."""
     # v2: keypoint versions are grouped too (the v1 manifest did not); v3: found with the
     # upload's number of keypoints and the inverted-file lookup, which the v2 grouping's
-    # hashed lookup and reference-side points missed (the two frames of a stereo pair, one
-    # grub artwork at 16:9 and 4:3, one constellation drawn twice in one manuscript)
-    manifest = NORM / "index-v3.json"
+    # hashed lookup and reference-side points missed (the two frames of a stereo pair);
+    # v4: aspect-ratio tokens in names (one smooth artwork re-laid for 16:9 and 4:3, which
+    # has too few keypoints to be seen), and keypoints of the mirrored picture too (one
+    # manuscript drawing shipped mirrored and turned: ORB patches are not mirror-invariant)
+    manifest = NORM / "index-v4.json"
     if manifest.exists():
         data = json.loads(manifest.read_text())
         return [Item(d["name"], NORM / d["file"], d["group"], d["is_ref"]) for d in data]
@@ -238,12 +242,13 @@ def build(verbose: bool = True) -> list[Item]:
     for i, (_, dst, _) in enumerate(kept):
         # as an upload would be searched (QUERY_POINTS): what the benchmark's queries will
         # find between two versions, the grouping must find too
-        query = kpt.detect(load_image(dst.read_bytes()), kpt.QUERY_POINTS)
+        rgb = load_image(dst.read_bytes())
         if verbose and i % 200 == 0:
             print(f"  corpus: keypoint versions {i}/{len(kept)}", file=sys.stderr)
-        for j, _, v in kindex.search(query, 0.0):
-            if j != i and v.inliers >= KEYPOINT_VERSION_INLIERS:
-                union(i, j)
+        for pic in (rgb, np.ascontiguousarray(rgb[:, ::-1])):
+            for j, _, v in kindex.search(kpt.detect(pic, kpt.QUERY_POINTS), 0.0):
+                if j != i and v.inliers >= KEYPOINT_VERSION_INLIERS:
+                    union(i, j)
     groups: dict[int, list[int]] = {}
     for i in range(len(kept)):
         groups.setdefault(find(i), []).append(i)

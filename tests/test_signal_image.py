@@ -213,6 +213,42 @@ def test_edits_only_keypoints_survive(signal: ImageSignal, indexed, edit) -> Non
     assert m.evidence["query_kind"] == "keypoints"
 
 
+def _keypoints(im: Image.Image, n: int) -> kp.Keypoints:
+    return kp.detect(load_image(encode(im, "JPEG", quality=85)), n)
+
+
+def test_guided_matching_recovers_pairs_the_lookup_missed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lookup that proposes only some of the true pairs (the rest lost to look-alikes in
+    a large collection) still verifies the copy: the fitted transform finds other pairs
+    where they must be, up to ``GUIDED_GAIN`` times the proposed pairs' count. A wrong
+    reference given the same number of (chance) pairs gains nothing."""
+    ref_im, other_im = picture(3), picture(4)
+    ref = _keypoints(ref_im, kp.REF_POINTS)
+    other = _keypoints(other_im, kp.REF_POINTS)
+    query = _keypoints(_crop(ref_im, 0.15, 0.1, 0.05, 0.2), kp.QUERY_POINTS)
+    # the true pairs, as an exact lookup would find them
+    bits = np.bitwise_count(query.descriptors[:, None, :] ^ ref.descriptors[None]).sum(axis=2)
+    q_rows = np.nonzero(bits.min(axis=1) <= kp.MAX_DESCRIPTOR_DISTANCE)[0]
+    all_pairs = np.stack([q_rows, bits[q_rows].argmin(axis=1)], axis=1).astype(np.int64)
+    full = kp.verify(query, ref, all_pairs)
+    assert full is not None and full.inliers >= kp.K80
+    few_pairs = all_pairs[np.argsort(bits[all_pairs[:, 0], all_pairs[:, 1]], kind="stable")[:40]]
+    with monkeypatch.context() as m:
+        m.setattr(kp, "GUIDED_FROM", 10**9)
+        plain = kp.verify(query, ref, few_pairs)
+    few = kp.verify(query, ref, few_pairs)
+    assert plain is not None and few is not None
+    assert plain.inliers < kp.K80 <= few.inliers <= kp.GUIDED_GAIN * plain.inliers
+    # a wrong reference: pairs of nearest descriptors with no geometry behind them
+    wbits = np.bitwise_count(query.descriptors[:, None, :] ^ other.descriptors[None]).sum(axis=2)
+    order = np.argsort(wbits.min(axis=1))[:40]
+    wrong_pairs = np.stack([order, wbits[order].argmin(axis=1)], axis=1).astype(np.int64)
+    wrong = kp.verify(query, other, wrong_pairs)
+    assert wrong is None or wrong.inliers < kp.K50
+
+
 def test_keypoint_index_switches_to_inverted_file(
     signal: ImageSignal, monkeypatch: pytest.MonkeyPatch
 ) -> None:

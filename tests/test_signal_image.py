@@ -313,12 +313,19 @@ def test_keypoint_index_is_kept_on_disk(monkeypatch: pytest.MonkeyPatch, tmp_pat
     late = kp.detect(np.asarray(_crop(picture(340), 0.15, 0.0, 0.0, 0.1)), kp.QUERY_POINTS)
     assert [r for r, _, _ in second.search(late, 0.8)][:1] == [40]
     # a copy that does not fit (another reference's descriptors under its id) is not used
-    # for that reference, and a damaged file is refused whole
+    # for that reference; a copy of mostly other references is not used at all (filing
+    # them one by one would cost more than the rebuild); a damaged file is refused whole
     third = kp.KeypointIndex()
-    third.add(3, refs[4])
+    for i, points in refs.items():
+        third.add(i, refs[4] if i == 3 else points)
     assert third.load(tmp_path)
     assert third._first_row[3] == third._index.ntotal - len(refs[4])  # filed anew
     assert [r for r, _, _ in third.search(q3, 0.8)] == []
+    mostly_new = kp.KeypointIndex()
+    mostly_new.add(3, refs[3])
+    for i in range(8):
+        mostly_new.add(60 + i, kp.detect(np.asarray(picture(360 + i)), kp.REF_POINTS))
+    assert not mostly_new.load(tmp_path)
     (tmp_path / "keypoints.faiss").write_bytes(b"not an index")
     fourth = kp.KeypointIndex()
     fourth.add(3, refs[3])

@@ -520,6 +520,11 @@ class KeypointIndex:
                 owner[first : first + n] = r
                 first_row[r] = first
             fresh = [(r, kp) for r, kp in self._refs.items() if r not in first_row]
+            kept_rows = int((owner >= 0).sum())
+            if kept_rows < 0.75 * rows:
+                # mostly other references now: filing the fresh ones one by one and then
+                # compacting would cost more than the rebuild it was meant to save
+                return False
             owner_arr = array.array("q", owner.tobytes())
             for r, kp in fresh:
                 first_row[r] = len(owner_arr)

@@ -20,7 +20,9 @@ the picture that is left still carries most of its keypoints, wherever it now si
   descriptors (faiss binary index, Hamming distance <= ``MAX_DESCRIPTOR_DISTANCE``); the
   references with most such votes (at most ``CANDIDATES``) are verified: a similarity
   transform (scale, rotation, shift) is fitted with RANSAC (``cv2.estimateAffinePartial2D``)
-  and the score comes from the number of distinct keypoint pairs it explains. A transform
+  and the score comes from the number of distinct keypoint pairs it explains, counting
+  also the pairs found where the transform puts each reference keypoint (guided matching,
+  ``guided_pairs``: at most ``GUIDED_GAIN`` times the proposed pairs' count). A transform
   that shrinks the reference below a tenth, or whose inliers bunch into a small spot
   (repeated texture, star fields), explains nothing and scores 0.
 

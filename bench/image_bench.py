@@ -200,6 +200,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     transforms = args.transforms.split(",")
+    cache = Path(args.index_cache) if args.index_cache else None
     started = time.time()
     if args.timing_only:
         corpus = build()
@@ -212,7 +213,7 @@ def main() -> None:
             args.index_size,
             args.timing_queries,
             transforms,
-            Path(args.index_cache) if args.index_cache else None,
+            cache,
         )
         print(json.dumps(timing, indent=1))
         return
@@ -286,7 +287,7 @@ def main() -> None:
         args.index_size,
         args.timing_queries,
         transforms,
-        Path(args.index_cache) if args.index_cache else None,
+        cache,
     )
     meta = {
         "command": "python bench/image_bench.py" + (" --quick" if args.quick else ""),
@@ -389,7 +390,6 @@ def large_index(
     refs_items: list[Item],
     dis_items: list[Item],
     n_index: int,
-    cache: Path | None = None,
 ) -> tuple[Any, Any, list[tuple[str, Image.Image]]]:
     """An index of ``n_index`` references (the real ones first, as ids 0..n-1, then
     fillers), the real references alone in a second index, and the reference pictures."""

@@ -239,9 +239,6 @@ def build(verbose: bool = True) -> list[Item]:
     kindex = kpt.KeypointIndex()
     for i, p in enumerate(points):
         kindex.add(i, p)
-    # the lookup's own pairs only, as in v3: guided matching is part of what the benchmark
-    # measures, so it must not also decide which pictures count as versions of one another
-    guided_from, kpt.GUIDED_FROM = kpt.GUIDED_FROM, 1 << 30
     for i, (_, dst, _) in enumerate(kept):
         # as an upload would be searched (QUERY_POINTS): what the benchmark's queries will
         # find between two versions, the grouping must find too
@@ -249,10 +246,12 @@ def build(verbose: bool = True) -> list[Item]:
         if verbose and i % 200 == 0:
             print(f"  corpus: keypoint versions {i}/{len(kept)}", file=sys.stderr)
         for pic in (rgb, np.ascontiguousarray(rgb[:, ::-1])):
-            for j, _, v in kindex.search(kpt.detect(pic, kpt.QUERY_POINTS), 0.0):
+            # the lookup's own pairs only, as in v3: guided matching is part of what the
+            # benchmark measures, so it must not also decide which pictures are versions
+            query = kpt.detect(pic, kpt.QUERY_POINTS)
+            for j, _, v in kindex.search(query, 0.0, guided=False):
                 if j != i and v.inliers >= KEYPOINT_VERSION_INLIERS:
                     union(i, j)
-    kpt.GUIDED_FROM = guided_from
     groups: dict[int, list[int]] = {}
     for i in range(len(kept)):
         groups.setdefault(find(i), []).append(i)

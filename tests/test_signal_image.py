@@ -217,9 +217,7 @@ def _keypoints(im: Image.Image, n: int) -> kp.Keypoints:
     return kp.detect(load_image(encode(im, "JPEG", quality=85)), n)
 
 
-def test_guided_matching_recovers_pairs_the_lookup_missed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_guided_matching_recovers_pairs_the_lookup_missed() -> None:
     """A lookup that proposes only some of the true pairs (the rest lost to look-alikes in
     a large collection) still verifies the copy: the fitted transform finds other pairs
     where they must be, up to ``GUIDED_GAIN`` times the proposed pairs' count. A wrong
@@ -235,9 +233,7 @@ def test_guided_matching_recovers_pairs_the_lookup_missed(
     full = kp.verify(query, ref, all_pairs)
     assert full is not None and full.inliers >= kp.K80
     few_pairs = all_pairs[np.argsort(bits[all_pairs[:, 0], all_pairs[:, 1]], kind="stable")[:40]]
-    with monkeypatch.context() as m:
-        m.setattr(kp, "GUIDED_FROM", 10**9)
-        plain = kp.verify(query, ref, few_pairs)
+    plain = kp.verify(query, ref, few_pairs, guided=False)
     few = kp.verify(query, ref, few_pairs)
     assert plain is not None and few is not None
     assert plain.inliers < kp.K80 <= few.inliers <= kp.GUIDED_GAIN * plain.inliers

@@ -206,9 +206,12 @@ class Verified:
     votes: int
 
 
-def verify(query: Keypoints, ref: Keypoints, pairs: npt.NDArray[np.int64]) -> Verified | None:
+def verify(
+    query: Keypoints, ref: Keypoints, pairs: npt.NDArray[np.int64], guided: bool = True
+) -> Verified | None:
     """Fit reference -> upload similarity to the candidate ``pairs`` (query row, ref row),
-    then count every keypoint pair the fitted transform explains (``guided_pairs``)."""
+    then (``guided``) count every keypoint pair the fitted transform explains
+    (``guided_pairs``)."""
     if len(pairs) < MIN_VOTES:
         return None
     src = ref.points[pairs[:, 1]]
@@ -234,7 +237,7 @@ def verify(query: Keypoints, ref: Keypoints, pairs: npt.NDArray[np.int64]) -> Ve
     spread = float(min(q_in[:, 0].std(), q_in[:, 1].std())) / side
     if not (MIN_SCALE < scale < MAX_SCALE) or spread < MIN_SPREAD:
         n = 0
-    elif n >= GUIDED_FROM:
+    elif guided and n >= GUIDED_FROM:
         # at most GUIDED_GAIN times what the proposed pairs support: a chance alignment
         # of a wrong reference (a shared login dialog, a drawing style) must not grow into
         # a match, a copy whose pairs were lost to look-alikes only needs to double
@@ -324,6 +327,8 @@ class KeypointIndex:
     TRAIN_PER_LIST = 24
     TRAIN_ITERATIONS = 8
     RETRAIN_GROWTH = 4
+    #: share of tombstoned rows past which the index is rebuilt (and a kept copy refused)
+    DEAD_SHARE = 0.25
 
     def __init__(self) -> None:
         self._index: Any = faiss.IndexBinaryFlat(8 * DESCRIPTOR_BYTES)
@@ -377,18 +382,23 @@ class KeypointIndex:
         the exact index has outgrown ``HASH_FROM``, or the collection has grown enough that
         a larger vocabulary is due (lists would be too long)."""
         live = len(self._owner) - self._dead
-        if self._dead > 0.25 * len(self._owner):
+        if self._dead > self.DEAD_SHARE * len(self._owner):
             return True
         if not self._hashed:
             return live >= self.HASH_FROM
         outgrown = live >= self.RETRAIN_GROWTH * self._trained_rows
         return outgrown and self._nlist(self._trained_rows) < self.NLIST_MAX
 
-    def search(self, query: Keypoints, min_score: float) -> list[tuple[int, float, Verified]]:
+    def search(
+        self, query: Keypoints, min_score: float, guided: bool = True
+    ) -> list[tuple[int, float, Verified]]:
+        """References verified against ``query``, best first; ``guided``: see ``verify``."""
         with self._lock:
-            return self._search(query, min_score)
+            return self._search(query, min_score, guided)
 
-    def _search(self, query: Keypoints, min_score: float) -> list[tuple[int, float, Verified]]:
+    def _search(
+        self, query: Keypoints, min_score: float, guided: bool
+    ) -> list[tuple[int, float, Verified]]:
         if self._stale:
             self._rebuild()
         if len(query) == 0 or self._index.ntotal == 0:
@@ -411,7 +421,7 @@ class KeypointIndex:
                 by_ref[o].append((q, r - self._first_row[o]))
         out: list[tuple[int, float, Verified]] = []
         for ref_id, pairs in by_ref.items():
-            v = verify(query, self._refs[ref_id], np.asarray(pairs, dtype=np.int64))
+            v = verify(query, self._refs[ref_id], np.asarray(pairs, dtype=np.int64), guided)
             if v is None:
                 continue
             score = score_from_inliers(v.inliers)
@@ -522,12 +532,11 @@ class KeypointIndex:
                     continue
                 owner[first : first + n] = r
                 first_row[r] = first
-            fresh = [(r, kp) for r, kp in self._refs.items() if r not in first_row]
-            kept_rows = int((owner >= 0).sum())
-            if kept_rows < 0.75 * rows:
+            if int((owner >= 0).sum()) < (1 - self.DEAD_SHARE) * rows:
                 # mostly other references now: filing the fresh ones one by one and then
                 # compacting would cost more than the rebuild it was meant to save
                 return False
+            fresh = [(r, kp) for r, kp in self._refs.items() if r not in first_row]
             owner_arr = array.array("q", owner.tobytes())
             for r, kp in fresh:
                 first_row[r] = len(owner_arr)

@@ -374,7 +374,10 @@ def filler_descriptors(signal: ImageSignal, dis_items: list[Item], n: int) -> np
         fp = next((f for f in fps if f.kind == kpt.KIND), None)
         kp = kpt.from_fingerprint(fp) if fp is not None else None
         if kp is not None and len(kp):
-            seeds.append(kp.descriptors)
+            # in byte order: the fillers (and so a kept index of them) must not change
+            # when the extractor only changes the order it lists keypoints in
+            d = kp.descriptors
+            seeds.append(d[np.lexsort(d.T[::-1])])
     base = np.concatenate(seeds)
     rng = np.random.default_rng(1)
     out = np.empty((n, kpt.DESCRIPTOR_BYTES), np.uint8)

@@ -232,17 +232,68 @@ def test_guided_matching_recovers_pairs_the_lookup_missed() -> None:
     all_pairs = np.stack([q_rows, bits[q_rows].argmin(axis=1)], axis=1).astype(np.int64)
     full = kp.verify(query, ref, all_pairs)
     assert full is not None and full.inliers >= kp.K80
-    few_pairs = all_pairs[np.argsort(bits[all_pairs[:, 0], all_pairs[:, 1]], kind="stable")[:40]]
+    few_pairs = all_pairs[np.argsort(bits[all_pairs[:, 0], all_pairs[:, 1]], kind="stable")[:48]]
     plain = kp.verify(query, ref, few_pairs, guided=False)
     few = kp.verify(query, ref, few_pairs)
     assert plain is not None and few is not None
     assert plain.inliers < kp.K80 <= few.inliers <= kp.GUIDED_GAIN * plain.inliers
     # a wrong reference: pairs of nearest descriptors with no geometry behind them
     wbits = np.bitwise_count(query.descriptors[:, None, :] ^ other.descriptors[None]).sum(axis=2)
-    order = np.argsort(wbits.min(axis=1))[:40]
+    order = np.argsort(wbits.min(axis=1))[:48]
     wrong_pairs = np.stack([order, wbits[order].argmin(axis=1)], axis=1).astype(np.int64)
     wrong = kp.verify(query, other, wrong_pairs)
     assert wrong is None or wrong.inliers < kp.K50
+
+
+def test_detected_points_are_strongest_first_and_spread_over_the_grid() -> None:
+    """The search probes the collection with a prefix of the upload's points: that prefix
+    must come from every part of the picture, not from its most textured corner."""
+    # texture everywhere, stronger (more contrast) in the top-left quarter
+    rng = np.random.default_rng(7)
+    small = rng.integers(0, 256, (64, 64)).astype(np.float64)
+    strong = np.where(small[:32, :32] > 127, 255, 0)
+    small = 64 + small / 2
+    small[:32, :32] = strong
+    grey = Image.fromarray(small.astype(np.uint8)).resize((512, 512), Image.Resampling.BICUBIC)
+    im = np.asarray(grey.convert("RGB"))
+    pts = kp.detect(im, kp.QUERY_POINTS)
+    assert len(pts) > 4 * kp.GRID * kp.GRID
+    head = pts.points[: kp.GRID * kp.GRID]
+    cells = {(int(x * kp.GRID / 512), int(y * kp.GRID / 512)) for x, y in head}
+    assert len(cells) == kp.GRID * kp.GRID
+
+
+def test_search_probes_with_a_few_points_and_verifies_with_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Candidates come from the first ``PROBE_POINTS`` upload descriptors only; a chosen
+    candidate is then paired with every upload descriptor, so the score reflects all the
+    keypoints the copy shares, not only the probed ones."""
+    ref_im = picture(11)
+    index = kp.KeypointIndex()
+    index.add(1, _keypoints(ref_im, kp.REF_POINTS))
+    index.add(2, _keypoints(picture(12), kp.REF_POINTS))
+    copy = _keypoints(_crop(ref_im, 0.1, 0.1, 0.1, 0.1), kp.QUERY_POINTS)
+    noise = _keypoints(picture(13), kp.QUERY_POINTS)
+    # an upload whose first points (the probe) are mostly unrelated: 8 of the copy's
+    # points, then 200 unrelated ones, then the rest of the copy
+    head, tail = 8, 208
+    query = kp.Keypoints(
+        np.concatenate([copy.points[:head], noise.points[: tail - head], copy.points[head:]]),
+        np.concatenate(
+            [copy.descriptors[:head], noise.descriptors[: tail - head], copy.descriptors[head:]]
+        ),
+        copy.width,
+        copy.height,
+    )
+    monkeypatch.setattr(kp, "PROBE_POINTS", tail)
+    found = index.search(query, 0.8)
+    assert [r for r, _, _ in found][:1] == [1]
+    # far more pairs than the probed copy points could have given, even guided
+    assert found[0][2].inliers > kp.GUIDED_GAIN * head
+    # with none of the copy's points in the probe, the copy is not a candidate at all
+    monkeypatch.setattr(kp, "PROBE_POINTS", 0)
+    assert index.search(query, 0.0) == []
 
 
 def test_keypoint_index_switches_to_inverted_file(

@@ -2,11 +2,13 @@
 
 Usage: ``python bench/keypoint_index_bench.py [--refs 300] [--uploads 60]``
 
-The image signal's keypoint path (``safeharbor/signals/image_keypoints.py``) finds, for
-each upload descriptor, its 2 nearest reference descriptors, then verifies each candidate
-reference geometrically. An approximate lookup finds only part of the true pairs; this
-benchmark measures how many edited uploads still keep ``K80`` verified inliers (the 0.80
-score) against their own reference, and the lookup's time per upload, for:
+The image signal's keypoint path (``safeharbor/signals/image_keypoints.py``) used to find,
+for each upload descriptor, its 2 nearest reference descriptors, then verify each
+candidate reference geometrically with those pairs (it now only chooses candidates that
+way, with 300 descriptors, and pairs each candidate exactly). An approximate lookup finds
+only part of the true pairs; this benchmark measures how many edited uploads still keep
+``KEEP_INLIERS`` verified inliers (the 0.80 score then) against their own reference, and
+the lookup's time per upload, for:
 
 * ``flat``: exact search (``IndexBinaryFlat``), the upper bound;
 * ``ivf nprobe N``: the inverted file ``KeypointIndex`` uses past ``HASH_FROM`` (trained
@@ -43,6 +45,9 @@ from safeharbor.signals.base import Media, Role  # noqa: E402
 from safeharbor.signals.image import ImageSignal  # noqa: E402
 
 EDITS = ("crop_20", "overlay_text", "collage", "screenshot")
+#: the 0.80 anchor when this comparison was made (before the two-step search re-fitted
+#: it): kept fixed so a re-run measures the same thing as the documented table
+KEEP_INLIERS = 49
 
 
 def keypoints(signal: ImageSignal, media: Media, role: Role) -> kpt.Keypoints | None:
@@ -114,7 +119,7 @@ def main() -> None:
             own = owner[rrow] == i
             pairs = np.stack([qrow[own], rrow[own] - first[i]], 1)
             v = kpt.verify(q, refs[i], pairs)
-            kept[edit].append(v is not None and v.inliers >= kpt.K80)
+            kept[edit].append(v is not None and v.inliers >= KEEP_INLIERS)
         cells = " | ".join(f"{np.mean(kept[e]):.2f}" for e in EDITS)
         print(f"| {name} | {cells} | {spent / len(uploads) * 1e3:.1f} |")
 

@@ -272,28 +272,55 @@ def test_search_probes_with_a_few_points_and_verifies_with_all(
     ref_im = picture(11)
     index = kp.KeypointIndex()
     index.add(1, _keypoints(ref_im, kp.REF_POINTS))
-    index.add(2, _keypoints(picture(12), kp.REF_POINTS))
+    for i in range(2, 6):
+        index.add(i, _keypoints(picture(10 + 2 * i), kp.REF_POINTS))
     copy = _keypoints(_crop(ref_im, 0.1, 0.1, 0.1, 0.1), kp.QUERY_POINTS)
-    noise = _keypoints(picture(13), kp.QUERY_POINTS)
-    # an upload whose first points (the probe) are mostly unrelated: 8 of the copy's
-    # points, then 200 unrelated ones, then the rest of the copy
-    head, tail = 8, 208
-    query = kp.Keypoints(
-        np.concatenate([copy.points[:head], noise.points[: tail - head], copy.points[head:]]),
-        np.concatenate(
-            [copy.descriptors[:head], noise.descriptors[: tail - head], copy.descriptors[head:]]
-        ),
-        copy.width,
-        copy.height,
-    )
-    monkeypatch.setattr(kp, "PROBE_POINTS", tail)
+    # unrelated points: random texture, which no indexed picture resembles
+    texture = np.random.default_rng(13).integers(0, 256, (90, 120), dtype=np.uint8)
+    tex = Image.fromarray(texture).resize((480, 360), Image.Resampling.BICUBIC).convert("RGB")
+    noise = _keypoints(tex, kp.QUERY_POINTS)
+
+    def upload(parts: list[tuple[kp.Keypoints, slice]]) -> kp.Keypoints:
+        return kp.Keypoints(
+            np.concatenate([k.points[s] for k, s in parts]),
+            np.concatenate([k.descriptors[s] for k, s in parts]),
+            copy.width,
+            copy.height,
+        )
+
+    # the probe holds 8 of the copy's points and 200 unrelated ones; the rest come after
+    head = 8
+    query = upload([(copy, slice(0, head)), (noise, slice(0, 200)), (copy, slice(head, None))])
+    monkeypatch.setattr(kp, "PROBE_POINTS", head + 200)
     found = index.search(query, 0.8)
     assert [r for r, _, _ in found][:1] == [1]
+    v = found[0][2]
     # far more pairs than the probed copy points could have given, even guided
-    assert found[0][2].inliers > kp.GUIDED_GAIN * head
-    # with none of the copy's points in the probe, the copy is not a candidate at all
-    monkeypatch.setattr(kp, "PROBE_POINTS", 0)
-    assert index.search(query, 0.0) == []
+    assert v.inliers > kp.GUIDED_GAIN * head
+    assert 0 < v.votes <= kp.NEIGHBOURS * head < v.pairs
+    # the same points with the copy's all after the probe: it is never a candidate
+    late = upload([(noise, slice(0, 200)), (copy, slice(None))])
+    monkeypatch.setattr(kp, "PROBE_POINTS", 200)
+    assert all(r != 1 for r, _, _ in index.search(late, 0.0))
+    monkeypatch.setattr(kp, "PROBE_POINTS", 200 + len(copy))
+    assert [r for r, _, _ in index.search(late, 0.8)][:1] == [1]
+
+
+def test_match_reports_what_of_the_reference_is_in_view() -> None:
+    """``in_view``: reference keypoints the fitted transform puts inside the upload;
+    ``ref_cover``: the share of their hull the matched ones span (for the reviewer)."""
+    ref_im = picture(11)
+    ref = _keypoints(ref_im, kp.REF_POINTS)
+    index = kp.KeypointIndex()
+    index.add(1, ref)
+    whole = index.search(_keypoints(ref_im, kp.QUERY_POINTS), 0.8)[0][2]
+    assert whole.in_view == len(ref) and whole.ref_cover > 0.9
+    crop = index.search(_keypoints(_crop(ref_im, 0.3, 0.3, 0.0, 0.0), kp.QUERY_POINTS), 0.8)
+    v = crop[0][2]
+    # a crop keeping the bottom-right 0.49 of the picture shows about half its keypoints
+    assert 0.25 * len(ref) < v.in_view < 0.75 * len(ref)
+    assert v.inliers <= v.in_view and v.ref_cover > 0.5
+    assert kp.match_evidence(v)["in_view"] == v.in_view
 
 
 def test_keypoint_index_switches_to_inverted_file(

@@ -40,7 +40,8 @@ inliers: the lowest count at which no more than 6 keypoint false matches remain,
 between previews of two desktop themes' login screens (the same login dialog, clock and
 logo at the same place on different wallpapers: a shared part that no geometric test
 here tells from a crop); 0.65 at 36. At the previous anchor, 49, the same run had 31
-such matches. True crops and captions have 59 to several hundred inliers. Each match
+such matches. Most true crops and captions have 59 to several hundred inliers (one true
+crop of the run had 49-58, and is now missed). Each match
 also reports ``in_view`` (reference keypoints the transform puts inside the upload) and
 ``ref_cover`` (how much of their hull the matched ones span), for the reviewer.
 """
@@ -48,6 +49,7 @@ also reports ``in_view`` (reference keypoints the transform puts inside the uplo
 from __future__ import annotations
 
 import array
+import dataclasses
 import functools
 import json
 import os
@@ -81,8 +83,8 @@ NEIGHBOURS = 2
 PROBE_POINTS = 300
 #: references verified per upload, most votes first
 CANDIDATES = 10
-#: fewer votes than this cannot reach the lowest scored inlier count
-MIN_VOTES = 6
+#: fewer candidate pairs than this cannot be verified (RANSAC needs a few to agree)
+MIN_PAIRS = 6
 #: RANSAC reprojection tolerance, as a share of the upload's long side (3 px at 512)
 REPROJECTION = 3.0 / 512
 #: a transform outside these scales (reference -> upload) is not a copy
@@ -228,12 +230,15 @@ class Verified:
     scale: float
     #: the reference's picture as it appears in the upload: (x0, y0, x1, y1), shares of side
     query_box: list[float]
-    votes: int
+    #: keypoint pairs verification started from
+    pairs: int
     #: hull of the matched reference keypoints, as a share of the hull of the reference
     #: keypoints in view (inside the upload's frame once transformed)
     ref_cover: float = 0.0
     #: reference keypoints that the transform puts inside the upload's frame
     in_view: int = 0
+    #: the upload's probe descriptors that voted for this reference (set by the search)
+    votes: int = 0
 
 
 def verify(
@@ -242,7 +247,7 @@ def verify(
     """Fit reference -> upload similarity to the candidate ``pairs`` (query row, ref row),
     then (``guided``) count every keypoint pair the fitted transform explains
     (``guided_pairs``)."""
-    if len(pairs) < MIN_VOTES:
+    if len(pairs) < MIN_PAIRS:
         return None
     src = ref.points[pairs[:, 1]]
     dst = query.points[pairs[:, 0]]
@@ -274,7 +279,8 @@ def verify(
         # a match, a copy whose pairs were lost to look-alikes only needs to double
         found = guided_pairs(query, ref, m, REPROJECTION * side)
         if len(found) > n:
-            ref_rows = found
+            # the closest pairs first, as many as the count keeps
+            ref_rows = found[: GUIDED_GAIN * n]
         n = max(n, min(GUIDED_GAIN * n, len(found)))
     # the reference keypoints the transform puts inside the upload's frame: what a copy
     # would show of it (all of it for a collage tile, the middle for a crop)
@@ -328,19 +334,22 @@ def candidate_pairs(upload: Any, ref: Keypoints) -> npt.NDArray[np.int64]:
 def guided_pairs(
     query: Keypoints, ref: Keypoints, m: npt.NDArray[Any], tolerance: float
 ) -> npt.NDArray[np.int64]:
-    """Keypoint pairs that the reference -> upload transform ``m`` explains, one to one.
+    """Reference rows of the keypoint pairs that the reference -> upload transform ``m``
+    explains, one to one, closest descriptors first.
 
-    The lookup only proposes each upload descriptor's 2 nearest reference descriptors in
-    the whole collection (and an inverted file finds only part of those): a true pair is
-    missed whenever a look-alike patch of another picture is nearer. Once a transform is
-    fitted, every reference keypoint can be checked where it should land instead: a
+    The candidate pairs (``candidate_pairs``) are each reference keypoint's 2 nearest
+    upload descriptors within ``MAX_DESCRIPTOR_DISTANCE``: a true pair is missed when its
+    descriptors differ by more (blur, JPEG, a changed scale), or when look-alike patches
+    of the upload itself (repeated texture, a collage's other tiles) are nearer. Once a
+    transform is fitted, every reference keypoint can be checked where it should land
+    instead: a
     keypoint of the upload within ``tolerance`` pixels whose descriptor is within
     ``GUIDED_DISTANCE`` bits of it is a pair. A wrong reference's chance transform lines
     up next to little this way (the position and the patch must both agree), while a
     true copy's count rises to most of its keypoints in view. Pictures that share a part
     (one login dialog on two backgrounds, two drawings in one style) gain too, which is
-    why ``verify`` caps the gain at ``GUIDED_GAIN``. Measured by the full image benchmark
-    (``docs/benchmarks.md``, against the run before it): recall at 0.80 on crop_20 0.957
+    why ``verify`` caps the gain at ``GUIDED_GAIN``. Measured when it was added, with the
+    single-step lookup of then (``docs/benchmarks.md``): recall at 0.80 on crop_20 0.957
     -> 0.977, screenshot 0.967 -> 0.980; false matches at 0.80 8 -> 16 in 35,000, all
     but one between pictures that share a drawing, a silhouette or a login dialog.
     """
@@ -355,13 +364,15 @@ def guided_pairs(
     qr, bits = qr[ok], bits[ok]
     # one to one, closest descriptors first
     used_q: set[int] = set()
+    paired: list[int] = []  # reference rows, in the order they were paired
     used_r: set[int] = set()
     for k in np.argsort(bits, kind="stable").tolist():
         q, r = int(qr[k, 0]), int(qr[k, 1])
         if q not in used_q and r not in used_r:
             used_q.add(q)
             used_r.add(r)
-    return np.fromiter(sorted(used_r), dtype=np.int64, count=len(used_r))
+            paired.append(r)
+    return np.asarray(paired, dtype=np.int64)
 
 
 class KeypointIndex:
@@ -380,7 +391,8 @@ class KeypointIndex:
     search against 100,000 references took 1.7 s even with uniform random fillers.
 
     Measured by ``bench/keypoint_index_bench.py`` (300 real references, 239 edited
-    uploads): the share of uploads keeping ``K80`` inliers with exact search / this inverted
+    uploads; every upload descriptor looking up pairs, before the two-step search): the
+    share of uploads keeping 49 inliers (the 0.80 anchor then) with exact search / this inverted
     file at 4,096 lists (as fine as at 100,000 references), ``NPROBE`` 2 / multi-hash is
     crop 0.93 / 0.85 / 0.78, caption 0.92 / 0.93 / 0.93, collage tile 0.30 / 0.22 / 0.12,
     screenshot 0.67 / 0.57 / 0.37. The vocabulary grows with the collection (``_nlist``):
@@ -484,16 +496,17 @@ class KeypointIndex:
         if len(owner) == 0:
             return []
         refs, votes = np.unique(owner, return_counts=True)
-        best = refs[np.argsort(-votes, kind="stable")[:CANDIDATES]]
+        order = np.argsort(-votes, kind="stable")[:CANDIDATES]
         # 2. each candidate paired with every upload descriptor, then verified
         flat = faiss.IndexBinaryFlat(8 * DESCRIPTOR_BYTES)
         flat.add(query.descriptors)
         out: list[tuple[int, float, Verified]] = []
-        for ref_id in best.tolist():
+        for ref_id, n_votes in zip(refs[order].tolist(), votes[order].tolist(), strict=True):
             ref = self._refs[ref_id]
             v = verify(query, ref, candidate_pairs(flat, ref), guided)
             if v is None:
                 continue
+            v = dataclasses.replace(v, votes=n_votes)
             score = score_from_inliers(v.inliers)
             if score > 0 and score >= min_score:
                 out.append((ref_id, score, v))
@@ -654,6 +667,7 @@ def match_evidence(v: Verified) -> dict[str, Any]:
         "query_kind": KIND,
         "inliers": v.inliers,
         "votes": v.votes,
+        "pairs": v.pairs,
         "scale": round(v.scale, 3),
         "query_box": v.query_box,
         "ref_cover": v.ref_cover,

@@ -271,20 +271,22 @@ def verify(
     n = min(len(np.unique(pairs[keep, 0])), len(np.unique(pairs[keep, 1])))
     spread = float(min(q_in[:, 0].std(), q_in[:, 1].std())) / side
     ref_rows = np.unique(pairs[keep, 1])
+    # where the transform puts each reference keypoint: for guided matching and for what
+    # of the reference is in view
+    proj = ref.points @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
     if not (MIN_SCALE < scale < MAX_SCALE) or spread < MIN_SPREAD:
         n = 0
     elif guided and n >= GUIDED_FROM:
         # at most GUIDED_GAIN times what the proposed pairs support: a chance alignment
         # of a wrong reference (a shared login dialog, a drawing style) must not grow into
         # a match, a copy whose pairs were lost to look-alikes only needs to double
-        found = guided_pairs(query, ref, m, REPROJECTION * side)
+        found = guided_pairs(query, ref, proj, REPROJECTION * side)
         if len(found) > n:
             # the closest pairs first, as many as the count keeps
             ref_rows = found[: GUIDED_GAIN * n]
         n = max(n, min(GUIDED_GAIN * n, len(found)))
-    # the reference keypoints the transform puts inside the upload's frame: what a copy
-    # would show of it (all of it for a collage tile, the middle for a crop)
-    proj = ref.points @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
+    # the reference keypoints inside the upload's frame: what a copy would show of it (all
+    # of it for a collage tile, the middle for a crop)
     inside = (
         (proj[:, 0] >= 0)
         & (proj[:, 0] < query.width)
@@ -292,11 +294,11 @@ def verify(
         & (proj[:, 1] < query.height)
     )
     in_view = int(np.count_nonzero(inside))
-    view_area = _hull_area(ref.points[inside])
     # for the reviewer: how much of what is in view the matched keypoints span (a shared
     # part, such as one login dialog on two wallpapers, spans little of it)
     cover = 0.0
-    if n and view_area > 0:
+    view_area = _hull_area(ref.points[inside]) if n else 0.0
+    if view_area > 0:
         cover = round(min(1.0, _hull_area(ref.points[ref_rows]) / view_area), 4)
     # where the whole reference lands in the upload, for the reviewer's overlay
     corners = np.array([[0, 0], [ref.width, 0], [0, ref.height], [ref.width, ref.height]], float)
@@ -307,7 +309,9 @@ def verify(
         round(float(np.clip(land[:, 0].max() / query.width, 0, 1)), 4),
         round(float(np.clip(land[:, 1].max() / query.height, 0, 1)), 4),
     ]
-    return Verified(n, scale, box, len(pairs), cover, in_view)
+    return Verified(
+        inliers=n, scale=scale, query_box=box, pairs=len(pairs), ref_cover=cover, in_view=in_view
+    )
 
 
 def _hull_area(points: F32) -> float:
@@ -332,19 +336,19 @@ def candidate_pairs(upload: Any, ref: Keypoints) -> npt.NDArray[np.int64]:
 
 
 def guided_pairs(
-    query: Keypoints, ref: Keypoints, m: npt.NDArray[Any], tolerance: float
+    query: Keypoints, ref: Keypoints, proj: F32, tolerance: float
 ) -> npt.NDArray[np.int64]:
-    """Reference rows of the keypoint pairs that the reference -> upload transform ``m``
-    explains, one to one, closest descriptors first.
+    """Reference rows of the keypoint pairs that the fitted reference -> upload transform
+    explains (``proj``: where it puts each reference keypoint), one to one, closest
+    descriptors first.
 
     The candidate pairs (``candidate_pairs``) are each reference keypoint's 2 nearest
     upload descriptors within ``MAX_DESCRIPTOR_DISTANCE``: a true pair is missed when its
     descriptors differ by more (blur, JPEG, a changed scale), or when look-alike patches
     of the upload itself (repeated texture, a collage's other tiles) are nearer. Once a
     transform is fitted, every reference keypoint can be checked where it should land
-    instead: a
-    keypoint of the upload within ``tolerance`` pixels whose descriptor is within
-    ``GUIDED_DISTANCE`` bits of it is a pair. A wrong reference's chance transform lines
+    instead: a keypoint of the upload within ``tolerance`` pixels whose descriptor is
+    within ``GUIDED_DISTANCE`` bits of it is a pair. A wrong reference's chance transform lines
     up next to little this way (the position and the patch must both agree), while a
     true copy's count rises to most of its keypoints in view. Pictures that share a part
     (one login dialog on two backgrounds, two drawings in one style) gain too, which is
@@ -353,7 +357,6 @@ def guided_pairs(
     -> 0.977, screenshot 0.967 -> 0.980; false matches at 0.80 8 -> 16 in 35,000, all
     but one between pictures that share a drawing, a silhouette or a login dialog.
     """
-    proj = ref.points @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
     near = query.tree.query_ball_point(proj, tolerance)
     rows = [(q, r) for r, qs in enumerate(near) for q in qs]
     if not rows:

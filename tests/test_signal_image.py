@@ -12,14 +12,19 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from safeharbor.index.hamming import HammingIndex
+from safeharbor.signals import image_appearance as look
 from safeharbor.signals import image_keypoints as kp
 from safeharbor.signals.base import Media, Role, SignalError
 from safeharbor.signals.image import (
+    APPEARANCE_AGREE,
+    APPEARANCE_CAP,
     BLOCK_BYTES,
+    CONFIRMED,
     D65,
     D80,
     ImageSignal,
     _apply_variant,
+    bars_trimmed,
     find_rectangles,
     load_image,
     refine_box,
@@ -94,7 +99,7 @@ def test_class_attributes(signal: ImageSignal) -> None:
 
 def test_fingerprint_shape(signal: ImageSignal) -> None:
     fps = signal.extract(media(encode(picture(1))), Role.REFERENCE)
-    assert [fp.kind for fp in fps] == ["global", "keypoints"]
+    assert [fp.kind for fp in fps] == ["global", "keypoints", "thumb"]
     assert len(fps[0].value) == BLOCK_BYTES and all(fp.signal == "image" for fp in fps)
     points = fps[1]
     assert 100 <= points.meta["n"] <= kp.REF_POINTS
@@ -708,3 +713,200 @@ def test_blank_reference_is_not_indexed(signal: ImageSignal) -> None:
     index.add(1, signal.extract(media(encode(blank)), Role.REFERENCE))
     assert len(index) == 0
     assert index.search(signal.extract(media(encode(blank)), Role.QUERY), 0.0) == []
+
+
+# ------------------------------------------------------------------ appearance check
+
+
+def _dialog() -> Image.Image:
+    """A login-dialog-like panel: the part two otherwise different pictures share."""
+    panel = picture(77, (220, 170))
+    d = ImageDraw.Draw(panel)
+    d.rectangle((20, 60, 200, 85), fill=(250, 250, 250), outline=(0, 0, 0), width=2)
+    d.rectangle((20, 100, 200, 125), fill=(250, 250, 250), outline=(0, 0, 0), width=2)
+    d.text((30, 20), "Welcome  user  login", fill=(0, 0, 0))
+    d.rounded_rectangle((70, 135, 150, 160), radius=6, fill=(30, 90, 200))
+    return panel
+
+
+def _login_screen(background_seed: int) -> Image.Image:
+    screen = picture(background_seed, (640, 480))
+    screen.paste(_dialog(), (210, 155))
+    return screen
+
+
+def test_a_shared_part_on_another_picture_is_not_a_copy(signal: ImageSignal) -> None:
+    # two "login screens": one dialog on two different wallpapers. The second shares many
+    # consistent keypoints with the first (the dialog's), but does not look like it
+    # around the dialog; a re-encoded copy of the first does.
+    index = signal.new_index()
+    index.add(1, signal.extract(media(encode(_login_screen(60))), Role.REFERENCE))
+    index.add(2, signal.extract(media(encode(picture(5, (640, 480)))), Role.REFERENCE))
+    m = best(signal, index, encode(_login_screen(61), "JPEG", quality=85))
+    assert m is not None and m.ref_id == 1
+    assert m.evidence["query_kind"] == "keypoints" and m.evidence["shown"] > 0.95
+    assert m.evidence["appearance"]["agree"] < APPEARANCE_AGREE
+    assert m.evidence["score_before_appearance"] >= 0.65  # geometry alone would call it a copy
+    assert m.score == APPEARANCE_CAP < 0.65
+    m = best(signal, index, encode(_login_screen(60), "JPEG", quality=85))
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80
+    assert m.evidence["appearance"]["agree"] >= 0.9
+    assert "score_before_appearance" not in m.evidence
+
+
+def test_an_upload_showing_a_small_part_of_a_reference_is_a_partial_match(
+    signal: ImageSignal,
+) -> None:
+    # a picture whose detail is all in its middle (a dialog on a smooth gradient): its
+    # middle quarter carries most of its keypoints, and is still only a quarter of it
+    index = signal.new_index()
+    yy, xx = np.mgrid[0:480, 0:640].astype(np.float32)
+    ramp = 40 + 80 * xx / 640 + 80 * yy / 480
+    im = Image.fromarray(np.repeat(ramp[..., None], 3, axis=2).astype(np.uint8))
+    im.paste(_dialog(), (210, 155))
+    index.add(1, signal.extract(media(encode(im)), Role.REFERENCE))
+    quarter = _crop(im, 0.25, 0.25, 0.25, 0.25)
+    m = best(signal, index, encode(quarter, "JPEG", quality=90))
+    assert m is not None and m.ref_id == 1 and m.evidence["query_kind"] == "keypoints"
+    assert kp.score_from_inliers(m.evidence["inliers"]) > kp.PARTIAL_CAP
+    assert 0.2 < m.evidence["shown"] < kp.MIN_SHOWN
+    assert m.score == kp.PARTIAL_CAP  # review, not a match by itself
+    # 20 % off every side, the most the screen must see through, is still a copy; bars
+    # around it do not count as showing the reference
+    crop = ImageOps.expand(_crop(im, 0.2, 0.2, 0.2, 0.2), border=(0, 120), fill=(0, 0, 0))
+    m = best(signal, index, encode(crop, "JPEG", quality=90))
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80
+    assert 0.33 < m.evidence["shown"] < 0.4
+
+
+def test_appearance_agrees_through_edits_and_not_with_another_picture() -> None:
+    ref = np.asarray(picture(3), dtype=np.uint8)
+    rthumb = look.make_thumb(ref, look.REF_SIDE)
+    whole = [0.0, 0.0, 1.0, 1.0]
+    # brighter, lower contrast, mirrored: the mirror is undone by the block's variant
+    edited = np.clip(ref.astype(np.float32) * 0.7 + 60, 0, 255).astype(np.uint8)[:, ::-1]
+    qthumb = look.make_thumb(edited, look.QUERY_SIDE)
+    seen = look.compare_windows(rthumb, qthumb, whole, whole, lambda a: a[:, ::-1])
+    assert seen is not None and seen.agree >= 0.95 and seen.ncc > 0.95
+    unflipped = look.compare_windows(rthumb, qthumb, whole, whole, lambda a: a)
+    assert unflipped is not None and unflipped.agree < APPEARANCE_AGREE
+    other = look.make_thumb(np.asarray(picture(4), dtype=np.uint8), look.QUERY_SIDE)
+    seen = look.compare_windows(rthumb, other, whole, whole, lambda a: a)
+    assert seen is not None and seen.agree < APPEARANCE_AGREE
+    # the keypoint path: the reference shown at half size, shifted, inside a larger upload
+    canvas = np.full((500, 700, 3), 128, np.uint8)
+    half = np.asarray(picture(3).resize((240, 180)), dtype=np.uint8)
+    canvas[100:280, 300:540] = half
+    m = np.array([[0.5, 0.0, 300.0], [0.0, 0.5, 100.0]])
+    seen = look.compare_affine(rthumb, look.make_thumb(canvas, look.QUERY_SIDE), m)
+    assert seen is not None and seen.agree >= 0.9
+    shifted = m + np.array([[0.0, 0.0, 60.0], [0.0, 0.0, 40.0]])
+    seen = look.compare_affine(rthumb, look.make_thumb(canvas, look.QUERY_SIDE), shifted)
+    assert seen is not None and seen.agree < APPEARANCE_AGREE
+
+
+def test_flat_view_gives_no_appearance_verdict() -> None:
+    flat = np.full((300, 400, 3), 90, np.uint8)
+    t = look.make_thumb(flat, look.REF_SIDE)
+    assert (
+        look.compare_windows(t, look.make_thumb(flat, 160), [0, 0, 1, 1], [0, 0, 1, 1], lambda a: a)
+        is None
+    )
+
+
+def test_thumbnail_fingerprint_round_trip_and_references_without_one(
+    signal: ImageSignal,
+) -> None:
+    fps = signal.extract(media(encode(picture(9))), Role.REFERENCE)
+    (fp,) = [f for f in fps if f.kind == look.KIND]
+    t = look.from_fingerprint(fp)
+    assert (
+        t is not None and max(t.pixels.shape) == look.REF_SIDE and (t.width, t.height) == (480, 360)
+    )
+    assert look.from_fingerprint(type(fp)(fp.signal, fp.kind, fp.value[:-1], meta=fp.meta)) is None
+    # a reference registered before thumbnails existed still matches, unchecked
+    index = signal.new_index()
+    index.add(1, [f for f in fps if f.kind != look.KIND])
+    m = best(signal, index, encode(_crop(picture(9), 0.1, 0.1, 0.1, 0.1), "JPEG", quality=85))
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80 and "appearance" not in m.evidence
+
+
+def test_bars_are_cut_and_a_smooth_sky_at_the_edge_is_not() -> None:
+    im = picture(12, (400, 300))
+    barred = np.asarray(ImageOps.expand(im, border=(30, 0), fill=(0, 0, 0)), dtype=np.uint8)
+    x0, y0, x1, y1 = bars_trimmed(load_image(encode(Image.fromarray(barred), "JPEG", quality=85)))
+    assert abs(x0 - 30) <= 2 and abs(x1 - 430) <= 2 and (y0, y1) == (0, 300)
+    # a sky: rows each nearly one colour, darkening slowly down to a horizon
+    yy, xx = np.mgrid[0:300, 0:400].astype(np.float32)
+    sky = np.repeat((200 - 0.3 * yy + 0.01 * xx)[..., None], 3, axis=2)
+    sky[150:] = np.asarray(picture(13, (400, 150)), dtype=np.float32)
+    a = load_image(encode(Image.fromarray(sky.astype(np.uint8)), "JPEG", quality=85))
+    assert trim_borders(a)[1] > 0  # the row test alone cuts into the sky
+    assert bars_trimmed(a) == (0, 0, 400, 300)
+
+
+def test_a_likely_match_that_looks_like_the_reference_all_over_is_confirmed(
+    signal: ImageSignal,
+) -> None:
+    from safeharbor.signals.base import SignalMatch
+
+    index = signal.new_index()
+    ref = picture(21, (480, 360))
+    index.add(1, signal.extract(media(encode(ref)), Role.REFERENCE))
+
+    def looked(
+        upload: Image.Image, score: float, min_score: float = 0.0, **extra: object
+    ) -> SignalMatch | None:
+        fps = signal.extract(media(encode(upload, "JPEG", quality=85)), Role.QUERY)
+        qthumb = look.from_fingerprint(next(f for f in fps if f.kind == look.KIND))
+        ev = {
+            "query_kind": "region",
+            "query_box": [0.0, 0.0, 1.0, 1.0],
+            "reference_box": [0.0, 0.0, 1.0, 1.0],
+            "query_variant": "identity",
+            **extra,
+        }
+        given = SignalMatch(1, score, "image", evidence=ev)
+        out = index._looked_at([given], qthumb, min_score)  # type: ignore[attr-defined]
+        assert "appearance" not in given.evidence  # the caller's match is left alone
+        return out[0] if out else None
+
+    # a block match of 0.70 (a collage tile, say) on what is plainly the reference
+    m = looked(_brighter(ref), 0.70)
+    assert m is not None and m.score == CONFIRMED
+    assert m.evidence["score_before_appearance"] == 0.70
+    assert m.evidence["appearance"]["ncc"] >= 0.98
+    # kept by a search at 0.80 once confirmed; another picture's 0.70 is not
+    assert looked(_brighter(ref), 0.70, min_score=0.80) is not None
+    assert looked(picture(22, (480, 360)), 0.70, min_score=0.80) is None
+    # through the block's flip (and its untrimmed twin)
+    mirrored = ImageOps.mirror(ref)
+    for variant in ("flip_h", "untrimmed-flip_h"):
+        m = looked(mirrored, 0.70, query_variant=variant)
+        assert m is not None and m.score == CONFIRMED
+    m = looked(mirrored, 0.70, query_variant="identity")
+    assert m is not None and m.score <= 0.70
+    # not below the review threshold, not for a partial view, not for another picture
+    m = looked(ref, 0.64)
+    assert m is not None and m.score == 0.64 and "appearance" in m.evidence
+    m = looked(ref, 0.70, shown=0.25)
+    assert m is not None and m.score == 0.70
+    other = looked(picture(22, (480, 360)), 0.70)
+    assert other is not None and other.score <= 0.70 and "appearance" in other.evidence
+
+
+def _brighter(im: Image.Image) -> Image.Image:
+    return Image.eval(im, lambda v: min(255, int(v * 1.15) + 10))
+
+
+def test_a_crop_of_a_picture_with_a_blank_sky_is_not_partial(signal: ImageSignal) -> None:
+    # a landscape under a blank sky (as Stellarium ships them): the sky is the
+    # reference's margin, not part of what a copy shows, on either side
+    land = np.full((480, 640, 3), 255, np.uint8)
+    land[216:] = np.asarray(picture(31, (640, 264)), dtype=np.uint8)
+    index = signal.new_index()
+    index.add(1, signal.extract(media(encode(Image.fromarray(land))), Role.REFERENCE))
+    crop = _crop(Image.fromarray(land), 0.2, 0.2, 0.2, 0.2)
+    m = best(signal, index, encode(crop, "JPEG", quality=85))
+    assert m is not None and m.ref_id == 1 and m.evidence["query_kind"] == "keypoints"
+    assert m.evidence["shown"] > kp.MIN_SHOWN and m.score >= 0.80

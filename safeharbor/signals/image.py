@@ -758,16 +758,10 @@ class ImageIndex(SignalIndex):
         # a match under ``min_score`` may still be confirmed by its appearance
         floor = min(min_score, CONFIRM_FROM)
         matches = kp.keypoint_matches(self._points, query, floor, ImageSignal.name)
-        qthumb = next(
-            (
-                t
-                for fp in query
-                if fp.signal == ImageSignal.name and fp.kind == look.KIND
-                for t in [look.from_fingerprint(fp)]
-                if t is not None
-            ),
-            None,
+        thumb = next(
+            (fp for fp in query if fp.signal == ImageSignal.name and fp.kind == look.KIND), None
         )
+        qthumb = look.from_fingerprint(thumb) if thumb is not None else None
         if not qfps:
             return best_per_ref(self._looked_at(matches, qthumb, min_score))
         qblocks = [Block.unpack(fp.value) for fp in qfps]
@@ -804,27 +798,43 @@ class ImageIndex(SignalIndex):
     ) -> list[SignalMatch]:
         """Each match with its appearance check (``image_appearance``) in its evidence:
         its score capped where the upload does not look like the reference, raised to a
-        match where it looks like it all over (``confirmed``)."""
+        match where it looks like it all over (``confirmed``).
+
+        For ``best_per_ref``, which keeps the first highest score of each reference: a
+        match that could not beat what an earlier match of its reference already scores,
+        whatever its check said, is left out unchecked (a reference often matches by
+        several of the upload's blocks and its keypoints at once).
+        """
         out = []
+        best: dict[int, float] = {}
         for m in matches:
+            ceiling = CONFIRMED if CONFIRM_FROM <= m.score < CONFIRMED else m.score
+            if m.ref_id in best and ceiling <= best[m.ref_id]:
+                continue
             rthumb = self._thumbs.get(m.ref_id)
             # only a score the check could change is checked (about a millisecond each)
-            checked = qthumb is not None and rthumb is not None and m.score > APPEARANCE_CAP
-            seen = _appearance(m, rthumb, qthumb) if checked and rthumb and qthumb else None
-            if seen is not None:
-                # a new evidence dict: the caller's match is left as it was
-                ev = {**m.evidence, "appearance": seen.evidence()}
-                score = m.score
-                if seen.agree < APPEARANCE_AGREE:
-                    score = APPEARANCE_CAP
-                elif CONFIRM_FROM <= m.score < CONFIRMED and confirmed(seen, ev):
-                    score = CONFIRMED
-                if score != m.score:
-                    ev["score_before_appearance"] = m.score
-                m = replace(m, score=score, evidence=ev)
+            if qthumb is not None and rthumb is not None and m.score > APPEARANCE_CAP:
+                seen = _appearance(m, rthumb, qthumb)
+                if seen is not None:
+                    m = _judged(m, seen)
+            best[m.ref_id] = max(m.score, best.get(m.ref_id, 0.0))
             if m.score >= min_score:
                 out.append(m)
         return out
+
+
+def _judged(m: SignalMatch, seen: look.Appearance) -> SignalMatch:
+    """``m`` with its appearance in a new evidence dict (the caller's is left as it was),
+    capped or confirmed as ``seen`` says."""
+    ev = {**m.evidence, "appearance": seen.evidence()}
+    score = m.score
+    if seen.agree < APPEARANCE_AGREE:
+        score = APPEARANCE_CAP
+    elif CONFIRM_FROM <= m.score < CONFIRMED and confirmed(seen, ev):
+        score = CONFIRMED
+    if score != m.score:
+        ev["score_before_appearance"] = m.score
+    return replace(m, score=score, evidence=ev)
 
 
 def _appearance(m: SignalMatch, ref: look.Thumb, query: look.Thumb) -> look.Appearance | None:

@@ -910,3 +910,40 @@ def test_a_crop_of_a_picture_with_a_blank_sky_is_not_partial(signal: ImageSignal
     m = best(signal, index, encode(crop, "JPEG", quality=85))
     assert m is not None and m.ref_id == 1 and m.evidence["query_kind"] == "keypoints"
     assert m.evidence["shown"] > kp.MIN_SHOWN and m.score >= 0.80
+
+
+def _dim(im: Image.Image, contrast: float = 0.05) -> Image.Image:
+    """``im`` with its grey levels squeezed around mid-grey: a soft, low-contrast wallpaper."""
+    a = np.asarray(im, dtype=np.float32)
+    return Image.fromarray((120 + (a - 128) * contrast).round().astype(np.uint8))
+
+
+def test_a_crop_of_a_low_contrast_picture_is_found(signal: ImageSignal) -> None:
+    """A dim, soft picture gives FAST almost no corners: its cells are looked at again with
+    the contrast stretched, on both sides, so a crop is still recognised by keypoints."""
+    dim = _dim(picture(41, (640, 400)))
+    grey = np.asarray(dim.convert("L"), dtype=np.int16)
+    assert grey.max() - grey.min() <= 16  # steps of a few grey levels at most
+    index = signal.new_index()
+    index.add(1, signal.extract(media(encode(dim)), Role.REFERENCE))
+    crop = _crop(dim, 0.12, 0.18, 0.05, 0.15)
+    m = best(signal, index, encode(crop, "JPEG", quality=90))
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80
+    assert m.evidence["query_kind"] == "keypoints"
+    # every cell of the grid gets corners, where the plain picture leaves most empty
+    pts = kp.detect(np.asarray(dim), kp.REF_POINTS)
+    cells = {(int(x * kp.GRID / 512), int(y * kp.GRID / 320)) for x, y in pts.points}
+    assert len(cells) >= kp.GRID * kp.GRID - 2
+
+
+def test_a_tall_narrow_figure_on_black_is_found_when_cropped(signal: ImageSignal) -> None:
+    """Inliers along a tall, narrow figure spread along one axis only; that is a figure,
+    not a bunched spot of repeated texture, and the crop is a match."""
+    canvas = Image.new("RGB", (640, 640))
+    canvas.paste(picture(52, (180, 520)).resize((60, 520)), (400, 60))
+    index = signal.new_index()
+    index.add(1, signal.extract(media(encode(canvas)), Role.REFERENCE))
+    crop = _crop(canvas, 0.15, 0.12, 0.1, 0.2)
+    m = best(signal, index, encode(crop, "JPEG", quality=85))
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80
+    assert m.evidence["query_kind"] == "keypoints"

@@ -79,6 +79,10 @@ DESCRIPTOR_BYTES = 32
 REF_POINTS = 300
 QUERY_POINTS = 1000
 GRID = 4
+#: a cell short of corners is looked at again with the picture blurred by this many
+#: pixels and its grey levels between these percentiles stretched to 0..255 (``detect``)
+STRETCH_BLUR = 1.0
+STRETCH_RANGE = (1.0, 99.0)
 #: Hamming distance (of 256 bits) under which two descriptors are taken as the same patch
 MAX_DESCRIPTOR_DISTANCE = 56
 #: nearest reference descriptors looked up per upload descriptor
@@ -94,7 +98,9 @@ MIN_PAIRS = 6
 REPROJECTION = 3.0 / 512
 #: a transform outside these scales (reference -> upload) is not a copy
 MIN_SCALE, MAX_SCALE = 0.1, 8.0
-#: inliers must spread over at least this share of the upload's long side (std per axis)
+#: inliers must spread over at least this share of the upload's long side (geometric
+#: mean of the two axes' standard deviations: a tall, narrow figure spreads along one
+#: axis only, a bunched spot along neither)
 MIN_SPREAD = 0.04
 #: guided matching (``guided_pairs``): tried once the candidate pairs give this many
 #: inliers, a pair's descriptors may differ by this many bits, and the count may grow
@@ -167,17 +173,37 @@ class Keypoints:
 
 
 def detect(rgb: U8, n: int) -> Keypoints:
-    """Up to ``n`` keypoints of ``rgb``, spread over a ``GRID`` x ``GRID`` grid."""
+    """Up to ``n`` keypoints of ``rgb``, spread over a ``GRID`` x ``GRID`` grid.
+
+    A cell with fewer corners than its quota (a soft gradient, a foggy landscape, a dim
+    wallpaper: FAST finds little over steps of a few grey levels) is looked at again in
+    a contrast-stretched copy (``_stretched``), and the corners found there fill it. The
+    stretch is one monotonic map of the whole picture, so the descriptors (intensity
+    comparisons, computed on the picture itself) are those of the same patches, and the
+    extra corners of a crop are mostly those of its reference (measured on the image
+    benchmark's crop_20: 8 -> 5 misses of 297, ``docs/benchmarks.md``)."""
     grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     h, w = grey.shape
     det = _detector()
-    found = det.detect(grey, None)
+    found = list(det.detect(grey, None))
+    quota = max(1, n // (GRID * GRID))
+    counts = np.bincount(_cells(_xy(found), w, h), minlength=GRID * GRID)
+    short = counts < quota
+    if short.any():
+        # only the short cells are searched (ORB drops masked-out corners before scoring
+        # them); a picture with corners everywhere costs nothing more
+        mask = np.zeros((h, w), np.uint8)
+        for c in np.nonzero(short)[0].tolist():
+            r, k = divmod(c, GRID)
+            mask[r * h // GRID : (r + 1) * h // GRID, k * w // GRID : (k + 1) * w // GRID] = 255
+        extra = det.detect(_stretched(grey), mask)
+        if extra:
+            found += [k for k, c in zip(extra, _cells(_xy(extra), w, h), strict=True) if short[c]]
     if not found:
         return _empty(w, h)
-    xy = np.array([k.pt for k in found], dtype=np.float32)
+    xy = _xy(found)
     resp = np.array([k.response for k in found], dtype=np.float32)
     rank = _rank_in_cell(xy, resp, w, h)
-    quota = max(1, n // (GRID * GRID))
     chosen = rank < quota
     # cells with fewer corners than their quota leave room for the strongest of the rest
     spare = n - int(chosen.sum())
@@ -190,7 +216,7 @@ def detect(rgb: U8, n: int) -> Keypoints:
     # strongest first within each cell, cells interleaved, so that any prefix of the list
     # is spread over the grid and the search can probe with the first few
     # (``PROBE_POINTS``); ordered after ``compute``, which groups points by pyramid level
-    pts = np.array([k.pt for k in kps], dtype=np.float32)
+    pts = _xy(kps)
     resp = np.array([k.response for k in kps], dtype=np.float32)
     order = np.lexsort((-resp, _rank_in_cell(pts, resp, w, h)))
     return Keypoints(
@@ -198,11 +224,33 @@ def detect(rgb: U8, n: int) -> Keypoints:
     )
 
 
+def _stretched(grey: npt.NDArray[Any]) -> U8:
+    """``grey`` blurred by ``STRETCH_BLUR`` px (so JPEG blocking does not become corners)
+    and stretched so that its ``STRETCH_RANGE`` percentiles span 0..255."""
+    g = cv2.GaussianBlur(grey, (0, 0), STRETCH_BLUR).astype(np.float32)
+    lo, hi = np.percentile(g, STRETCH_RANGE)
+    g = (g - lo) * (255.0 / max(float(hi - lo), 1.0))
+    return np.clip(g, 0, 255).astype(np.uint8)
+
+
+def _xy(keypoints: Sequence[Any]) -> F32:
+    if not keypoints:
+        return np.zeros((0, 2), np.float32)
+    # KeyPoint.convert: the positions in one C++ call (a Python loop costs ~1 ms per upload)
+    pts = cv2.KeyPoint.convert(keypoints)
+    return np.asarray(pts, dtype=np.float32).reshape(-1, 2)
+
+
+def _cells(xy: F32, w: int, h: int) -> npt.NDArray[np.int64]:
+    """Grid cell (row-major) of each point."""
+    col = np.minimum(GRID - 1, (xy[:, 0] * GRID / w).astype(np.int64))
+    row = np.minimum(GRID - 1, (xy[:, 1] * GRID / h).astype(np.int64))
+    return row * GRID + col
+
+
 def _rank_in_cell(xy: F32, resp: F32, w: int, h: int) -> npt.NDArray[np.int64]:
     """Rank of each point by ``resp`` (strongest 0) among the points of its grid cell."""
-    cell = np.minimum(GRID - 1, (xy[:, 1] * GRID / h).astype(int)) * GRID + np.minimum(
-        GRID - 1, (xy[:, 0] * GRID / w).astype(int)
-    )
+    cell = _cells(xy, w, h)
     order = np.lexsort((-resp, cell))
     rank = np.empty(len(order), dtype=np.int64)
     starts = np.r_[0, np.nonzero(np.diff(cell[order]))[0] + 1]
@@ -297,7 +345,7 @@ def verify(
     q_in = dst[keep]
     # distinct points on both sides: one corner matched to three look-alikes is one pair
     n = min(len(np.unique(pairs[keep, 0])), len(np.unique(pairs[keep, 1])))
-    spread = float(min(q_in[:, 0].std(), q_in[:, 1].std())) / side
+    spread = float(np.sqrt(q_in[:, 0].std() * q_in[:, 1].std())) / side
     ref_rows = np.unique(pairs[keep, 1])
     # where the transform puts each reference keypoint: for guided matching and for what
     # of the reference is in view
@@ -510,6 +558,10 @@ class KeypointIndex:
         with self._lock:
             self._remove(ref_id)
 
+    def keypoints(self, ref_id: int) -> Keypoints:
+        """The indexed keypoints of ``ref_id``."""
+        return self._refs[ref_id]
+
     def _remove(self, ref_id: int) -> None:
         kp = self._refs.pop(ref_id, None)
         if kp is None:
@@ -532,14 +584,17 @@ class KeypointIndex:
         return outgrown and self._nlist(self._trained_rows) < self.NLIST_MAX
 
     def search(
-        self, query: Keypoints, min_score: float, guided: bool = True
+        self, query: Keypoints, min_score: float, guided: bool = True, min_inliers: int = 0
     ) -> list[tuple[int, float, Verified]]:
-        """References verified against ``query``, best first; ``guided``: see ``verify``."""
+        """References verified against ``query``, best first; ``guided``: see ``verify``.
+        With ``min_inliers``, every verified reference with that many inliers is returned
+        whatever its score (the video signal weighs single pictures below a match's count,
+        ``video_keypoints``)."""
         with self._lock:
-            return self._search(query, min_score, guided)
+            return self._search(query, min_score, guided, min_inliers)
 
     def _search(
-        self, query: Keypoints, min_score: float, guided: bool
+        self, query: Keypoints, min_score: float, guided: bool, min_inliers: int = 0
     ) -> list[tuple[int, float, Verified]]:
         if self._stale:
             self._rebuild()
@@ -569,7 +624,7 @@ class KeypointIndex:
                 # a small part of a reference is not by itself a copy of it: a login
                 # dialog, a logo or a frame is shared by many pictures; it goes to review
                 score = min(score, PARTIAL_CAP)
-            if score > 0 and score >= min_score:
+            if (min_inliers and v.inliers >= min_inliers) or (score > 0 and score >= min_score):
                 out.append((ref_id, score, v))
         out.sort(key=lambda x: -x[1])
         return out

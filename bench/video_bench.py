@@ -61,6 +61,7 @@ from _common import ROOT, write_docs
 from video_corpus import VIDEO, Video, build_videos
 from video_transforms import TRANSFORMS, Truth, make_query
 
+from safeharbor.signals import video_keypoints as vk
 from safeharbor.signals.base import Fingerprint, Media, Role
 from safeharbor.signals.video import (
     KIND,
@@ -87,6 +88,8 @@ VPDQ_QUALITY = 50
 VPDQ_MATCH = 80.0
 VPDQ_LABEL = "package vpdq (hashing) + ThreatExchange matching rule"
 VPDQ_FALLBACK = "re-implementation (package not installable)"
+#: hours of filler keyframes in the speed index (each 1,800 keyframes of 150 keypoints)
+KEY_HOURS = 20
 #: transformations whose uploads contain distractor video too (not unrelated to them)
 MIXED = ("pip_half", "embedded")
 
@@ -203,9 +206,12 @@ def _dis_as_query_job(v: Video) -> Result:
 
 
 def windows(fps: list[Fingerprint], length: float, stride: float) -> list[list[Fingerprint]]:
-    """Sub-queries: the query's tracks cut to [t, t + length) for t every ``stride`` s."""
+    """Sub-queries: the query's tracks and keyframes cut to [t, t + length) for t every
+    ``stride`` s."""
     tracks = [(fp, Track.unpack(fp)) for fp in fps if fp.kind == KIND]
     tracks = [(fp, t) for fp, t in tracks if t is not None]
+    keys = [(fp, vk.Keyframes.unpack(fp)) for fp in fps if fp.kind == vk.KIND]
+    keys = [(fp, k) for fp, k in keys if k is not None]
     if not tracks:
         return []
     end = max(float(t.times[-1]) for _, t in tracks if len(t.times)) + 1.0
@@ -217,6 +223,11 @@ def windows(fps: list[Fingerprint], length: float, stride: float) -> list[list[F
             m = (t.times >= t0) & (t.times < t0 + length)
             piece = Track(t.name, t.variant, t.box, t.times[m] - t0, t.quality[m], t.hashes[m])
             sub.append(Fingerprint(fp.signal, fp.kind, piece.pack(), fp.quality, dict(fp.meta)))
+        for fp, k in keys:
+            m = (k.times >= t0) & (k.times < t0 + length)
+            cut = vk.Keyframes(k.times[m] - t0, [f for f, x in zip(k.frames, m, strict=True) if x])
+            if len(cut.times):
+                sub.append(Fingerprint(fp.signal, fp.kind, cut.pack(), fp.quality, dict(fp.meta)))
         out.append(sub)
         t0 += stride
     return out
@@ -564,9 +575,16 @@ def timing(
             )
             fps.append(Fingerprint("video", KIND, tr.pack(), 100, {"track": name}))
         big.add(100_000 + r, fps)
+    key_hours = 2 if quick else KEY_HOURS
+    for r, fp in enumerate(filler_keyframes(results, key_hours, rng)):
+        big.add(200_000 + r, [fp])
     for i, r in enumerate(ref_res):
         big.add(i, r.fps)
     t_build = time.perf_counter() - t
+    # the first search trains the keyframe lookup (``image_keypoints.KeypointIndex``)
+    t = time.perf_counter()
+    big.search(results[0].fps, 0.65)
+    t_train = time.perf_counter() - t
     qs = [
         r
         for r in results
@@ -582,11 +600,47 @@ def timing(
     out += [
         "",
         f"Search: index of {hours:,} hours of references ({hours * frames * 2 / 1e6:.1f} M picture "
-        f"hashes, both tracks; random fillers plus the real references; built in {t_build:.0f} s): "
+        f"hashes, both tracks; random fillers plus the real references) and the keyframes of "
+        f"{key_hours} hours ({key_hours * 3600 / vk.REF_STEP * vk.REF_POINTS / 1e6:.1f} M "
+        f"keypoints: descriptors of the distractor uploads' pictures, 5 % of bits flipped, at "
+        f"random places); built in {t_build:.0f} s, keyframe lookup trained in {t_train:.0f} s: "
         f"{len(per)} uploads of {dur.min():.0f}-{dur.max():.0f} s took "
         f"{el.min():.2f}-{el.max():.2f} s "
         f"each (mean {el.mean():.2f} s, {np.mean(el / dur):.3f} s per second of upload).",
     ]
+    return out
+
+
+def filler_keyframes(results: list[Result], hours: int, rng: np.random.Generator) -> list[Any]:
+    """One keyframes fingerprint per filler hour: ``REF_POINTS`` descriptors per keyframe
+    drawn from the distractor uploads' pictures (no reference's), each with 5 % of its
+    bits flipped, at random places of a 256 x 144 picture."""
+    from safeharbor.signals import image_keypoints as kpt
+
+    pool = [
+        f.descriptors
+        for r in results
+        if r.spec is not None and not r.spec.is_ref
+        for fp in r.fps
+        if fp.kind == vk.KIND
+        for k in [vk.Keyframes.unpack(fp)]
+        if k is not None
+        for f in k.frames
+    ]
+    if not pool or hours <= 0:
+        return []
+    codes = np.concatenate(pool)
+    per_hour = int(3600 / vk.REF_STEP)
+    out = []
+    for _ in range(hours):
+        frames = []
+        for _ in range(per_hour):
+            d = codes[rng.integers(0, len(codes), vk.REF_POINTS)]
+            flips = np.packbits(rng.random((vk.REF_POINTS, 256)) < 0.05, axis=1)
+            pts = rng.uniform((0, 0), (256, 144), (vk.REF_POINTS, 2)).astype(np.float32)
+            frames.append(kpt.Keypoints(pts, d ^ flips, 256, 144))
+        keys = vk.Keyframes(np.arange(per_hour, dtype=np.float64) * vk.REF_STEP, frames)
+        out.append(vk.to_fingerprint(keys, "video", {}))
     return out
 
 

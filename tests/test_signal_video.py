@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
-from safeharbor.signals.base import Media, Role, SignalError
+from safeharbor.signals import video_keypoints as vk
+from safeharbor.signals.base import Fingerprint, Media, Role, SignalError
 from safeharbor.signals.video import VideoSignal, score_from_evidence
 from safeharbor.signals.video_decode import sample_video
 
@@ -77,8 +78,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     ref = write(d / "ref.mp4", render(scene(REF_SEED), REF_SECONDS))
     sig = VideoSignal()
     index = sig.new_index()
-    index.add(7, sig.extract(Media("video", "video/mp4", path=ref), Role.REFERENCE))
-    return {"dir": d, "sig": sig, "index": index, "ref": ref}
+    ref_fps = sig.extract(Media("video", "video/mp4", path=ref), Role.REFERENCE)
+    index.add(7, ref_fps)
+    return {"dir": d, "sig": sig, "index": index, "ref": ref, "reference_fps": ref_fps}
 
 
 def _query(world: dict[str, object], name: str, frames: list[U8], fps: int = FPS):
@@ -219,3 +221,69 @@ def test_score_is_monotonic_and_bounded() -> None:
     xs = [score_from_evidence(e) for e in np.linspace(0, 30, 61)]
     assert xs[0] == 0.0 and xs[-1] == 1.0
     assert all(b >= a for a, b in zip(xs, xs[1:], strict=False))
+
+
+def _uneven_crop_with_caption(f: U8) -> U8:
+    """8 % off the left, 1 % off the top, 2 % off the right and 9 % off the bottom, and a
+    caption band over the lower part: no zoom window of the PDQ tracks fits it."""
+    h, w = f.shape[:2]
+    out = np.ascontiguousarray(f[int(0.01 * h) : int(0.91 * h), int(0.08 * w) : int(0.98 * w)])
+    ch = out.shape[0]
+    out[int(0.72 * ch) : int(0.86 * ch), :] = (20, 20, 20)
+    cv2.putText(out, "FREE HD FULL MOVIE", (8, int(0.82 * ch)), 0, 0.6, (255, 255, 255), 2)
+    return out
+
+
+@pytest.mark.parametrize("mirrored", [False, True], ids=["as-is", "mirrored"])
+def test_uneven_crop_with_caption_is_found_by_keyframes(
+    world: dict[str, object], mirrored: bool
+) -> None:
+    frames = [_uneven_crop_with_caption(f) for f in _segment(lambda t: SEG[0] + t, 12.0)]
+    if mirrored:
+        frames = [np.ascontiguousarray(f[:, ::-1]) for f in frames]
+    name = f"uneven-{mirrored}.mp4"
+    m = _check(_query(world, name, frames), (0.0, 12.0), SEG, tol=2.0)
+    assert m.evidence["query_track"] == "keyframes"
+    assert m.evidence["query_variant"] == ("flip_h" if mirrored else "identity")
+    # the reference's picture lands where the crop put it: enlarged, and shifted left
+    # (right, in the mirrored upload, whose keypoints are taken mirrored back)
+    assert m.evidence["scale"] > 1.0 and m.evidence["centre"][0] < 0.5
+    # the PDQ tracks alone do not find it
+    pdq_only = VideoSignal().new_index()
+    pdq_only.add(7, [fp for fp in world["reference_fps"] if fp.kind != vk.KIND])  # type: ignore[attr-defined]
+    sig = world["sig"]
+    path = Path(str(world["dir"])) / name
+    q = sig.extract(Media("video", "video/mp4", path=path), Role.QUERY)  # type: ignore[attr-defined]
+    assert all(x.score < 0.80 for x in pdq_only.search(q, 0.0))
+
+
+def test_keyframes_of_another_film_do_not_line_up(world: dict[str, object]) -> None:
+    """Pictures of an unrelated pan may each share a few corners with some keyframe, but
+    not at one place and one size, in time order: the keyframe evidence stays under 0.65."""
+    sig = world["sig"]
+    path = write(Path(str(world["dir"])) / "other2.mp4", render(scene(OTHER_SEED), 20.0))
+    q = sig.extract(Media("video", "video/mp4", path=path), Role.QUERY)  # type: ignore[attr-defined]
+    keys = [fp for fp in q if fp.kind == vk.KIND]
+    # one picture a second, as they are and mirrored
+    assert [(k.meta["variant"], k.meta["keyframes"]) for k in keys] == [
+        ("identity", 20),
+        ("flip_h", 20),
+    ]
+    assert all(m.score < 0.65 for m in world["index"].search(keys, 0.0))  # type: ignore[attr-defined]
+
+
+def test_keyframes_round_trip_and_reference_sampling() -> None:
+    rng = np.random.default_rng(5)
+    frames = [rng.integers(0, 256, (144, 256, 3), dtype=np.uint8) for _ in range(9)]
+    times = [float(t) for t in range(9)]
+    ref = vk.make_keyframes(frames, times, (0, 0, 256, 144), role_ref=True)
+    assert ref.times.tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]  # one every REF_STEP seconds
+    fp = vk.to_fingerprint(ref, "video", {})
+    back = vk.Keyframes.unpack(fp)
+    assert back is not None and back.times.tolist() == ref.times.tolist()
+    for a, b in zip(ref.frames, back.frames, strict=True):
+        assert (a.descriptors == b.descriptors).all() and np.allclose(a.points, b.points, atol=0.1)
+    # a damaged fingerprint is refused, not misread
+    bad = Fingerprint(fp.signal, fp.kind, fp.value[:-7], fp.quality, fp.meta)
+    assert vk.Keyframes.unpack(bad) is None
+    assert len(vk.pick([float(t) for t in range(100)], role_ref=False)) == vk.QUERY_FRAMES

@@ -46,6 +46,18 @@ Design (figures in ``docs/benchmarks.md``, section "Video"; sampling and decodin
   ``MIN_ALIGNED`` pictures must line up. The aligned pictures give the query span (a picture
   standing for the second after it) and, through the line, the reference span.
 
+* **Keyframes** (``video_keypoints``): a reference also keeps the keypoints of one
+  picture every 2 s, an upload those of up to 30 of its pictures, as they are and
+  mirrored. Each upload picture is
+  verified against the keyframes like an image upload (RANSAC on ORB pairs); the pairs
+  that put the reference's picture at one place and size in the upload are lined up in
+  time by the same ``align`` (wider tolerance: a keyframe stands for 2 s), weighed by
+  their inliers, and scored with the same anchors. They find what PDQ tracks cannot:
+  uneven crops, large overlays, picture-in-picture windows without clean edges. Where
+  the PDQ tracks score 0.80 or more for the same reference, their match is reported
+  instead unless the keyframes line up a longer part of the upload (``_prefer_pdq``): a
+  picture a second places the segment more precisely.
+
 Score calibration (``score_from_evidence``): piecewise linear in the evidence through
 ``(0, 0)``, ``(E50, 0.50)``, ``(E65, 0.65)``, ``(E80, 0.80)`` and ``(E_ONE, 1.0)``. The
 anchors were fitted on ``bench/video_bench.py``'s unrelated queries: 462 whole uploads
@@ -78,6 +90,7 @@ import pdqhash
 
 from safeharbor.arrays import F64, U8
 from safeharbor.index.hamming import HammingIndex
+from safeharbor.signals import video_keypoints as vk
 from safeharbor.signals.base import (
     Fingerprint,
     Media,
@@ -133,6 +146,11 @@ REF_CROP = (0.10, 0.10, 0.90, 0.75)
 #: uniform crops (share cut off each side) for which the upload gets a zoom window that
 #: shows exactly the reference's crop window
 ZOOM_CROPS = (0.0, 0.05, 0.10)
+
+#: where PDQ and keyframes both score this much, the longer alignment is reported, PDQ's
+#: unless the keyframes' is longer by LONGER_BY seconds (``_prefer_pdq``)
+PDQ_SUFFICES = 0.80
+LONGER_BY = 2.0
 
 KIND = "frames"
 _MAGIC = b"VPQ1"
@@ -325,11 +343,12 @@ def zoom_window(c: float) -> tuple[float, float, float, float]:
     return (x0 - c) / k, (y0 - c) / k, (x1 - c) / k, (y1 - c) / k
 
 
-def make_tracks(s: Sampled, role: Role) -> list[Track]:
-    """The tracks of a sampled video (see the module docstring)."""
+def make_tracks(s: Sampled, role: Role, full: Box | None = None) -> list[Track]:
+    """The tracks of a sampled video (see the module docstring); ``full``: its picture
+    area, where already known (``video_box``)."""
     frames = s.frames
     h, w = frames[0].shape[:2]
-    full = video_box(frames)
+    full = full or video_box(frames)
     times = np.asarray(s.times, dtype=np.float64)
     n = len(frames)
 
@@ -391,9 +410,11 @@ def _best_per_query(qi: npt.NDArray[Any], w: F64, mask: npt.NDArray[np.bool_]) -
     return np.fromiter(best.values(), dtype=np.float64)
 
 
-def align(qi: npt.NDArray[Any], qt: F64, rt: F64, d: npt.NDArray[Any]) -> Alignment | None:
+def align(
+    qi: npt.NDArray[Any], qt: F64, rt: F64, d: npt.NDArray[Any], tol: float = ALIGN_TOL
+) -> Alignment | None:
     """Fit ``rt = a * qt + b`` to the picture pairs (query index, query time, reference
-    time, distance) and measure the evidence of the pairs on the line."""
+    time, distance) and measure the evidence of the pairs within ``tol`` s of the line."""
     if len(np.unique(qi)) < MIN_ALIGNED:
         return None
     w = _weights(d)
@@ -424,28 +445,37 @@ def align(qi: npt.NDArray[Any], qt: F64, rt: F64, d: npt.NDArray[Any]) -> Alignm
     # slope can win the coarse vote on a short query and still lose after refinement
     best: Alignment | None = None
     for _, a, b in sorted(cands, reverse=True)[:4]:
-        al = _refine(qi, qt, rt, d, w, a, b)
+        al = _refine(qi, qt, rt, d, w, a, b, tol)
         if al is not None and (best is None or al.evidence > best.evidence):
             best = al
     return best
 
 
 def _refine(
-    qi: npt.NDArray[Any], qt: F64, rt: F64, d: npt.NDArray[Any], w: F64, a: float, b: float
+    qi: npt.NDArray[Any],
+    qt: F64,
+    rt: F64,
+    d: npt.NDArray[Any],
+    w: F64,
+    a: float,
+    b: float,
+    tol: float = ALIGN_TOL,
 ) -> Alignment | None:
     """Least squares on the best pair per query picture near the line, tightening; the
     voted line itself (offset re-centred only) is kept instead when it holds more
     evidence: in a slow pan the neighbours of the right reference picture match almost
     as well, and least squares can tilt the line towards them and lose the segment's end."""
-    fixed = _evaluate(qi, qt, rt, d, w, a, _recentre(qi, qt, rt, w, a, b))
-    fitted = _fit(qi, qt, rt, d, w, a, b)
+    fixed = _evaluate(qi, qt, rt, d, w, a, _recentre(qi, qt, rt, w, a, b, tol), tol)
+    fitted = _fit(qi, qt, rt, d, w, a, b, tol)
     if fixed is None or (fitted is not None and fitted.evidence > fixed.evidence):
         return fitted
     return fixed
 
 
-def _recentre(qi: npt.NDArray[Any], qt: F64, rt: F64, w: F64, a: float, b: float) -> float:
-    near = np.abs(rt - (a * qt + b)) <= ALIGN_TOL
+def _recentre(
+    qi: npt.NDArray[Any], qt: F64, rt: F64, w: F64, a: float, b: float, tol: float
+) -> float:
+    near = np.abs(rt - (a * qt + b)) <= tol
     if not near.any():
         return b
     sel = _pick(qi, w, near)
@@ -453,10 +483,17 @@ def _recentre(qi: npt.NDArray[Any], qt: F64, rt: F64, w: F64, a: float, b: float
 
 
 def _fit(
-    qi: npt.NDArray[Any], qt: F64, rt: F64, d: npt.NDArray[Any], w: F64, a: float, b: float
+    qi: npt.NDArray[Any],
+    qt: F64,
+    rt: F64,
+    d: npt.NDArray[Any],
+    w: F64,
+    a: float,
+    b: float,
+    tol: float,
 ) -> Alignment | None:
-    for tol in (2 * ALIGN_TOL, 1.5 * ALIGN_TOL, ALIGN_TOL):
-        near = np.abs(rt - (a * qt + b)) <= tol
+    for t in (2 * tol, 1.5 * tol, tol):
+        near = np.abs(rt - (a * qt + b)) <= t
         if near.sum() < min(2, MIN_ALIGNED):
             return None
         sel = _pick(qi, w, near)
@@ -468,14 +505,21 @@ def _fit(
                 b = float(np.median(rt[sel] - a * qt[sel]))
         else:
             b = float(np.median(rt[sel] - a * qt[sel]))
-    return _evaluate(qi, qt, rt, d, w, a, b)
+    return _evaluate(qi, qt, rt, d, w, a, b, tol)
 
 
 def _evaluate(
-    qi: npt.NDArray[Any], qt: F64, rt: F64, d: npt.NDArray[Any], w: F64, a: float, b: float
+    qi: npt.NDArray[Any],
+    qt: F64,
+    rt: F64,
+    d: npt.NDArray[Any],
+    w: F64,
+    a: float,
+    b: float,
+    tol: float = ALIGN_TOL,
 ) -> Alignment | None:
-    """The evidence of the pairs within ``ALIGN_TOL`` of the line, one per query picture."""
-    near = np.abs(rt - (a * qt + b)) <= ALIGN_TOL
+    """The evidence of the pairs within ``tol`` of the line, one per query picture."""
+    near = np.abs(rt - (a * qt + b)) <= tol
     sel = _pick(qi, w, near)
     if len(sel) < MIN_ALIGNED:
         return None
@@ -544,19 +588,28 @@ class VideoSignal(SignalType):
     def fingerprints(self, s: Sampled, role: Role) -> list[Fingerprint]:
         """Fingerprints of an already sampled video."""
         out = []
-        for t in make_tracks(s, role):
+        common: dict[str, Any] = {
+            "step": round(s.step, 3),
+            "duration": None if s.duration is None else round(s.duration, 3),
+        }
+        if s.note:
+            common["note"] = s.note
+        full = video_box(s.frames)
+        for t in make_tracks(s, role, full):
             meta: dict[str, Any] = {
                 "track": t.name,
                 "variant": t.variant,
                 "box": t.box,
                 "frames": len(t.times),
-                "step": round(s.step, 3),
-                "duration": None if s.duration is None else round(s.duration, 3),
+                **common,
             }
-            if s.note:
-                meta["note"] = s.note
             q = int(np.median(t.quality)) if len(t.quality) else 0
             out.append(Fingerprint(self.name, KIND, t.pack(), quality=q, meta=meta))
+        # keypoints of some pictures: the second opinion for uneven crops, overlays and
+        # picture-in-picture (``video_keypoints``)
+        out += vk.keyframe_fingerprints(
+            s.frames, s.times, full, role is Role.REFERENCE, self.name, common
+        )
         return out
 
     def new_index(self) -> SignalIndex:
@@ -591,11 +644,17 @@ class VideoIndex(SignalIndex):
     def __init__(self) -> None:
         self._codes: dict[str, HammingIndex] = {}
         self._refs: dict[int, _Ref] = {}
+        self._keys = vk.KeyframeIndex()
 
     def __len__(self) -> int:
-        return len(self._refs)
+        return len(self._refs.keys() | self._keys.ref_ids())
 
     def add(self, ref_id: int, fingerprints: Sequence[Fingerprint]) -> None:
+        for fp in fingerprints:
+            if fp.signal == VideoSignal.name and fp.kind == vk.KIND:
+                keys = vk.Keyframes.unpack(fp)
+                if keys is not None:
+                    self._keys.add(ref_id, keys)
         tracks = [
             t
             for fp in fingerprints
@@ -634,6 +693,7 @@ class VideoIndex(SignalIndex):
         self._refs.pop(ref_id, None)
         for codes in self._codes.values():
             codes.remove(ref_id)
+        self._keys.remove(ref_id)
 
     def search(self, query: Sequence[Fingerprint], min_score: float) -> list[SignalMatch]:
         qtracks = [
@@ -673,10 +733,11 @@ class VideoIndex(SignalIndex):
                 r_track[m] = sl.track[h_slot[m]]
                 r_time[m] = sl.time[h_slot[m]]
             pairs.append((qtr[h_q], qpic[h_q], h_ref, r_track, r_time, h_d))
-        if not pairs:
-            return []
-        qk, qp, rid, rk, rtm, dist = (np.concatenate(x) for x in zip(*pairs, strict=True))
+        by_keys = self._by_keyframes(query, min_score)
         matches: list[SignalMatch] = []
+        if not pairs:
+            return best_per_ref(by_keys)
+        qk, qp, rid, rk, rtm, dist = (np.concatenate(x) for x in zip(*pairs, strict=True))
         for ref_id in np.unique(rid).tolist():
             ref = self._refs.get(ref_id)
             if ref is None:
@@ -696,14 +757,52 @@ class VideoIndex(SignalIndex):
             score = score_from_evidence(al.evidence)
             if score < min_score:
                 continue
-            matches.append(self._match(ref_id, ref, qtracks[qi], ref.tracks[ri], al, score))
-        return best_per_ref(matches)
+            qt_, rt_ = qtracks[qi], ref.tracks[ri]
+            about = {
+                "query_track": qt_.name,
+                "query_variant": qt_.variant,
+                "query_box": qt_.box,
+                "reference_track": rt_.name,
+            }
+            matches.append(self._match(ref_id, _step(qt_.times), al, score, about))
+        return _prefer_pdq(best_per_ref(matches), by_keys)
+
+    def _by_keyframes(self, query: Sequence[Fingerprint], min_score: float) -> list[SignalMatch]:
+        """Matches from the upload's keyframes (``video_keypoints``), lined up in time."""
+        out: list[SignalMatch] = []
+        if not len(self._keys):
+            return out
+        for fp in query:
+            if fp.signal != VideoSignal.name or fp.kind != vk.KIND:
+                continue
+            keys = vk.Keyframes.unpack(fp)
+            if keys is None:
+                continue
+            step = float(fp.meta.get("step") or STEP)
+            for ref_id, p in self._keys.pairs(keys, CANDIDATE_RADIUS).items():
+                al = align(p.qi, p.qt, p.rt, p.distance, tol=vk.ALIGN_TOL_KEY)
+                if al is None:
+                    continue
+                score = score_from_evidence(al.evidence)
+                if score < min_score:
+                    continue
+                # an upload picture stands for the span until the next searched one
+                q_step = max(step, _step(keys.times))
+                about = {
+                    "query_track": "keyframes",
+                    "query_variant": str(fp.meta.get("variant", "identity")),
+                    "best_inliers": p.best_inliers,
+                    # where the reference's picture sits in the upload's, for the reviewer
+                    "centre": list(p.centre),
+                    "scale": p.scale,
+                }
+                out.append(self._match(ref_id, q_step, al, score, about))
+        return out
 
     @staticmethod
     def _match(
-        ref_id: int, ref: _Ref, qt_: Track, rt_: Track, al: Alignment, score: float
+        ref_id: int, step: float, al: Alignment, score: float, about: dict[str, Any]
     ) -> SignalMatch:
-        step = float(np.median(np.diff(qt_.times))) if len(qt_.times) > 1 else STEP
         # a picture stands for the second that follows it
         qs, qe = al.q_start, al.q_end + step
         return SignalMatch(
@@ -723,9 +822,35 @@ class VideoIndex(SignalIndex):
                 "speed": al.slope,
                 "offset_s": al.offset,
                 "median_distance": al.median_distance,
-                "query_track": qt_.name,
-                "query_variant": qt_.variant,
-                "query_box": qt_.box,
-                "reference_track": rt_.name,
+                **about,
             },
         )
+
+
+def _prefer_pdq(pdq: list[SignalMatch], keys: list[SignalMatch]) -> list[SignalMatch]:
+    """Per reference, the better of the PDQ and the keyframe match. Where both are matches
+    (``PDQ_SUFFICES``), the one that lines up a longer part of the upload, by more than
+    ``LONGER_BY`` seconds, and otherwise PDQ's: a picture every second places a segment
+    more precisely than a keyframe every ``vk.REF_STEP`` seconds, but PDQ pictures that a
+    caption or a crop moved too far do not line up at all, and its span then misses them."""
+    best = {m.ref_id: m for m in pdq}
+    for m in keys:
+        cur = best.get(m.ref_id)
+        if cur is None or _better(m, cur):
+            best[m.ref_id] = m
+    return sorted(best.values(), key=lambda m: (-m.score, m.ref_id))
+
+
+def _better(key: SignalMatch, pdq: SignalMatch) -> bool:
+    if min(key.score, pdq.score) < PDQ_SUFFICES:
+        return key.score > pdq.score
+    return _length(key) > _length(pdq) + LONGER_BY
+
+
+def _length(m: SignalMatch) -> float:
+    return 0.0 if m.query_span is None else m.query_span.end - m.query_span.start
+
+
+def _step(times: F64) -> float:
+    """The usual time between consecutive pictures."""
+    return float(np.median(np.diff(times))) if len(times) > 1 else STEP

@@ -912,6 +912,19 @@ def test_a_crop_of_a_picture_with_a_blank_sky_is_not_partial(signal: ImageSignal
     assert m.evidence["shown"] > kp.MIN_SHOWN and m.score >= 0.80
 
 
+def _best_for_crop(  # type: ignore[no-untyped-def]
+    signal: ImageSignal,
+    ref: Image.Image,
+    sides: tuple[float, float, float, float],
+    quality: int = 85,
+):
+    """The best match of a JPEG crop (left, top, right, bottom shares cut off) of ``ref``
+    in an index holding ``ref`` alone as reference 1."""
+    index = signal.new_index()
+    index.add(1, signal.extract(media(encode(ref)), Role.REFERENCE))
+    return best(signal, index, encode(_crop(ref, *sides), "JPEG", quality=quality))
+
+
 def _dim(im: Image.Image, contrast: float = 0.05) -> Image.Image:
     """``im`` with its grey levels squeezed around mid-grey: a soft, low-contrast wallpaper."""
     a = np.asarray(im, dtype=np.float32)
@@ -924,10 +937,7 @@ def test_a_crop_of_a_low_contrast_picture_is_found(signal: ImageSignal) -> None:
     dim = _dim(picture(41, (640, 400)))
     grey = np.asarray(dim.convert("L"), dtype=np.int16)
     assert grey.max() - grey.min() <= 16  # steps of a few grey levels at most
-    index = signal.new_index()
-    index.add(1, signal.extract(media(encode(dim)), Role.REFERENCE))
-    crop = _crop(dim, 0.12, 0.18, 0.05, 0.15)
-    m = best(signal, index, encode(crop, "JPEG", quality=90))
+    m = _best_for_crop(signal, dim, (0.12, 0.18, 0.05, 0.15), quality=90)
     assert m is not None and m.ref_id == 1 and m.score >= 0.80
     assert m.evidence["query_kind"] == "keypoints"
     # every cell of the grid gets corners, where the plain picture leaves most empty
@@ -941,9 +951,6 @@ def test_a_tall_narrow_figure_on_black_is_found_when_cropped(signal: ImageSignal
     not a bunched spot of repeated texture, and the crop is a match."""
     canvas = Image.new("RGB", (640, 640))
     canvas.paste(picture(52, (180, 520)).resize((60, 520)), (400, 60))
-    index = signal.new_index()
-    index.add(1, signal.extract(media(encode(canvas)), Role.REFERENCE))
-    crop = _crop(canvas, 0.15, 0.12, 0.1, 0.2)
-    m = best(signal, index, encode(crop, "JPEG", quality=85))
+    m = _best_for_crop(signal, canvas, (0.15, 0.12, 0.1, 0.2))
     assert m is not None and m.ref_id == 1 and m.score >= 0.80
     assert m.evidence["query_kind"] == "keypoints"

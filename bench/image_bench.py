@@ -371,21 +371,38 @@ def evaluate(rows: list[dict[str, object]], transforms: list[str]) -> dict[str, 
         }
         for th in THRESHOLDS
     }
-    worst = sorted(
+    # every false match at the lower threshold, so that none goes unread, and 8 below it
+    wrong = sorted(
         (r for r in rows if r["other"]),
         key=lambda r: -float(r["other"]),  # type: ignore[arg-type]
-    )[:8]
+    )
+    low = min(THRESHOLDS)
+    worst = [r for r in wrong if float(r["other"]) >= low] or wrong[:8]  # type: ignore[arg-type]
     return {
         "per_transform": per,
         "false_matches": fm,
         "pdq_threshold": pdq_t,
         "phash_threshold": ph_t,
         "worst_wrong": [
-            {"t": r["t"], "name": r["name"], "ref": r["other_ref"], "score": r["other"]}
+            {
+                "t": r["t"],
+                "name": r["name"],
+                "ref": r["other_ref"],
+                "score": r["other"],
+                "ev": _brief(r.get("other_ev")),
+            }
             for r in worst
         ],
         "hash_ms_median": float(np.median([float(r["hash_ms"]) for r in rows])),  # type: ignore[arg-type]
     }
+
+
+#: what of a false match's evidence the report keeps: enough to tell why it matched
+BRIEF = ("query_kind", "query_variant", "inliers", "in_view", "ref_cover", "shown", "appearance")
+
+
+def _brief(ev: object) -> dict[str, object] | None:
+    return {k: ev[k] for k in BRIEF if k in ev} if isinstance(ev, dict) else None
 
 
 def filler_descriptors(signal: ImageSignal, dis_items: list[Item], n: int) -> np.ndarray:

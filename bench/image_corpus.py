@@ -125,7 +125,9 @@ def _name_key(rel: str) -> str:
     # aspect-ratio tokens (grub-16x9 / grub-4x3): one artwork laid out for two screens
     stem = re.sub(r"(^|[-_.])\d{1,2}x\d{1,2}(?=$|[-_.])", "", stem)
     stem = re.sub(r"(^|[-_.])(d|l|dark|light|night|day)$", "", stem)
-    parent = p.parent
+    # Debian Edu re-brands Debian's desktop themes: debian-edu-<theme>/ holds <theme>/'s
+    # artwork, re-cut for other screens with its own logo in place of the theme's
+    parent = Path(*(re.sub(r"^debian-edu-", "", part) for part in p.parent.parts))
     # plasma-style packages keep one picture per folder: <Name>/contents/images*/<size>.jpg
     if parent.name.startswith("images") and parent.parent.name == "contents":
         return str(parent.parent.parent).lower()
@@ -165,8 +167,9 @@ def build(verbose: bool = True) -> list[Item]:
     # has too few keypoints to be seen), and keypoints of the mirrored picture too (one
     # manuscript drawing shipped mirrored and turned: ORB patches are not mirror-invariant);
     # v5: the keypoint search pairs each candidate with every upload keypoint (exact, per
-    # candidate), so versions whose pairs were lost to look-alikes elsewhere are seen
-    manifest = NORM / "index-v5.json"
+    # candidate), so versions whose pairs were lost to look-alikes elsewhere are seen;
+    # v6: Debian Edu's re-branded theme folders are named as the themes they copy
+    manifest = NORM / "index-v6.json"
     if manifest.exists():
         data = json.loads(manifest.read_text())
         return [Item(d["name"], NORM / d["file"], d["group"], d["is_ref"]) for d in data]

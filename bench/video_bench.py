@@ -62,7 +62,7 @@ from video_corpus import VIDEO, Video, build_videos
 from video_transforms import TRANSFORMS, Truth, make_query
 
 from safeharbor.signals import video_keypoints as vk
-from safeharbor.signals.base import Fingerprint, Media, Role
+from safeharbor.signals.base import Fingerprint, Media, Role, SignalMatch
 from safeharbor.signals.video import (
     KIND,
     Track,
@@ -350,6 +350,7 @@ def run(args: argparse.Namespace) -> str:
     false_scores: list[float] = []  # best unrelated score per unrelated query
     false_ev: list[float] = []
     vp_false: list[float] = []
+    misses: list[str] = []  # reference segments not found and placed at 0.80, to be read
     for r in results:
         assert r.spec is not None and r.truth is not None
         if r.spec.is_ref:
@@ -363,6 +364,8 @@ def run(args: argparse.Namespace) -> str:
                 (r.spec.kind, r.spec.length), {"ours": [], "found": [], "vpdq": []}
             )
             row["ours"].append(placed)
+            if placed < 0.80:
+                misses.append(_miss(r, right[0] if right else None))
             row["found"].append(found)
             row["vpdq"].append(1.0 if vpq[rid] >= VPDQ_MATCH else 0.0)
             s, e = _max_evidence(ms, exclude=rid)
@@ -381,6 +384,9 @@ def run(args: argparse.Namespace) -> str:
             false_ev.append(e)
             vp_false.append(max(vpdq_match(r.vp, vp_refs), default=0.0))
     n_direct = len(false_scores)
+    print(f"  {len(misses)} reference segments missed at 0.80:", file=sys.stderr)
+    for line in misses:
+        print(f"    {line}", file=sys.stderr)
 
     # ---- windows of unrelated material
     t1 = time.time()
@@ -695,6 +701,18 @@ def long_upload() -> str:
         f"- whole `extract` as an upload: {time.perf_counter() - t:.1f} s, {len(fps)} tracks"
     )
     return "\n".join(lines)
+
+
+def _miss(r: Any, m: SignalMatch | None) -> str:
+    """One line on a missed reference segment: what it was, and what was found of it."""
+    what = f"{r.spec.kind} {r.spec.length:.0f} s of {r.spec.src}, truth {r.truth.reference}"
+    if m is None:
+        return f"{what}: not found"
+    span = m.reference_span.as_list() if m.reference_span else None
+    return (
+        f"{what}: {m.score:.2f} by {m.evidence.get('query_track')}, placed at {span}"
+        f" (evidence {m.evidence.get('evidence')})"
+    )
 
 
 def main() -> None:

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from safeharbor.signals import video_keypoints as vk
-from safeharbor.signals.base import Fingerprint, Media, Role, SignalError
-from safeharbor.signals.video import VideoSignal, score_from_evidence
+from safeharbor.signals.base import Fingerprint, Media, Role, SignalError, SignalMatch, Span
+from safeharbor.signals.video import AGREE_BY, VideoSignal, _prefer_pdq, score_from_evidence
 from safeharbor.signals.video_decode import sample_video
 
 U8 = np.ndarray
@@ -287,3 +287,36 @@ def test_keyframes_round_trip_and_reference_sampling() -> None:
     bad = Fingerprint(fp.signal, fp.kind, fp.value[:-7], fp.quality, fp.meta)
     assert vk.Keyframes.unpack(bad) is None
     assert len(vk.pick([float(t) for t in range(100)], role_ref=False)) == vk.QUERY_FRAMES
+
+
+def _placed(
+    ref_id: int, score: float, q: tuple[float, float], offset: float, track: str
+) -> SignalMatch:
+    """A video match whose time line is ``ref_time = upload_time + offset``."""
+    return SignalMatch(
+        ref_id=ref_id,
+        score=score,
+        signal="video",
+        query_span=Span(*q),
+        reference_span=Span(q[0] + offset, q[1] + offset),
+        evidence={"speed": 1.0, "offset_s": offset, "query_track": track},
+    )
+
+
+def test_keyframes_are_kept_where_pdq_places_the_same_segment_elsewhere() -> None:
+    """PDQ's line slips by seconds over a still or slowly panned shot under a caption; the
+    keyframes' verified geometry does not. Where both match the same reference but put
+    the upload at reference times 3 s apart, the keyframe match is reported; where they
+    agree, PDQ's (a picture every second places more precisely)."""
+    pdq = _placed(1, 0.95, (0.0, 30.0), 43.0, "zoom-5")
+    keys_elsewhere = _placed(1, 0.9, (1.0, 29.0), 40.0, "keyframes")
+    keys_alike = _placed(1, 0.9, (1.0, 29.0), 43.0 + AGREE_BY / 2, "keyframes")
+    (chosen,) = _prefer_pdq([pdq], [keys_elsewhere])
+    assert chosen.evidence["query_track"] == "keyframes"
+    assert chosen.reference_span is not None and chosen.reference_span.start == 41.0
+    (chosen,) = _prefer_pdq([pdq], [keys_alike])
+    assert chosen.evidence["query_track"] == "zoom-5"
+    # parts of the upload that do not overlap are not compared: the longer one wins
+    keys_later = _placed(1, 0.9, (40.0, 50.0), 10.0, "keyframes")
+    (chosen,) = _prefer_pdq([pdq], [keys_later])
+    assert chosen.evidence["query_track"] == "zoom-5"

@@ -151,6 +151,9 @@ ZOOM_CROPS = (0.0, 0.05, 0.10)
 #: unless the keyframes' is longer by LONGER_BY seconds (``_prefer_pdq``)
 PDQ_SUFFICES = 0.80
 LONGER_BY = 2.0
+#: ... and where the two lines put the same upload moment more than this many seconds apart
+#: in the reference, the keyframes' (see ``_agree``)
+AGREE_BY = 1.5
 
 KIND = "frames"
 _MAGIC = b"VPQ1"
@@ -829,10 +832,12 @@ class VideoIndex(SignalIndex):
 
 def _prefer_pdq(pdq: list[SignalMatch], keys: list[SignalMatch]) -> list[SignalMatch]:
     """Per reference, the better of the PDQ and the keyframe match. Where both are matches
-    (``PDQ_SUFFICES``), the one that lines up a longer part of the upload, by more than
-    ``LONGER_BY`` seconds, and otherwise PDQ's: a picture every second places a segment
-    more precisely than a keyframe every ``vk.REF_STEP`` seconds, but PDQ pictures that a
-    caption or a crop moved too far do not line up at all, and its span then misses them."""
+    (``PDQ_SUFFICES``) and place the upload alike (``_agree``), the one that lines up a
+    longer part of the upload, by more than ``LONGER_BY`` seconds, and otherwise PDQ's: a
+    picture every second places a segment more precisely than a keyframe every
+    ``vk.REF_STEP`` seconds, but PDQ pictures that a caption or a crop moved too far do not
+    line up at all, and its span then misses them. Where they place it differently, the
+    keyframes'."""
     best = {m.ref_id: m for m in pdq}
     for m in keys:
         cur = best.get(m.ref_id)
@@ -844,7 +849,46 @@ def _prefer_pdq(pdq: list[SignalMatch], keys: list[SignalMatch]) -> list[SignalM
 def _better(key: SignalMatch, pdq: SignalMatch) -> bool:
     if min(key.score, pdq.score) < PDQ_SUFFICES:
         return key.score > pdq.score
+    if not _agree(key, pdq):
+        return True
     return _length(key) > _length(pdq) + LONGER_BY
+
+
+def _agree(key: SignalMatch, pdq: SignalMatch) -> bool:
+    """Whether the two matches' time lines put the middle of the upload span they share
+    at the same reference time (within ``AGREE_BY``); matches of parts that do not overlap
+    are not compared (True).
+
+    Why the keyframes win a disagreement: the PDQ hashes of a still shot, a slow pan or
+    zoom change little from one second to the next, so PDQ pairs of neighbouring seconds
+    are nearly as close as the true ones, and a caption over the picture (which moves the
+    hashes of every picture alike) leaves the line free to slip by a few seconds. A
+    keyframe pair is a verified geometry, kept only where it puts the reference at one
+    place and size in the upload (``video_keypoints``); a pan moves the picture, so the
+    wrong second of it lands elsewhere and does not count. Measured on the overlay rows
+    of ``bench/video_bench.py`` (``docs/benchmarks.md``): PDQ's zoom track placed 30 s
+    segments 2-4 s off while the keyframes placed all 8.
+    """
+    a, b = key.query_span, pdq.query_span
+    if a is None or b is None:
+        return True
+    lo, hi = max(a.start, b.start), min(a.end, b.end)
+    if hi <= lo:
+        return True
+    t = (lo + hi) / 2
+    ref_key = _ref_time(key, t)
+    ref_pdq = _ref_time(pdq, t)
+    if ref_key is None or ref_pdq is None:
+        return True
+    return abs(ref_key - ref_pdq) <= AGREE_BY
+
+
+def _ref_time(m: SignalMatch, t: float) -> float | None:
+    """Where ``m``'s time line puts upload second ``t`` in the reference."""
+    speed, offset = m.evidence.get("speed"), m.evidence.get("offset_s")
+    if not isinstance(speed, int | float) or not isinstance(offset, int | float):
+        return None
+    return float(speed) * t + float(offset)
 
 
 def _length(m: SignalMatch) -> float:

@@ -290,33 +290,42 @@ def test_keyframes_round_trip_and_reference_sampling() -> None:
 
 
 def _placed(
-    ref_id: int, score: float, q: tuple[float, float], offset: float, track: str
+    score: float, q: tuple[float, float], offset: float, track: str, evidence: float
 ) -> SignalMatch:
-    """A video match whose time line is ``ref_time = upload_time + offset``."""
+    """A match of reference 1 whose time line is ``ref_time = upload_time + offset``."""
     return SignalMatch(
-        ref_id=ref_id,
+        ref_id=1,
         score=score,
         signal="video",
         query_span=Span(*q),
         reference_span=Span(q[0] + offset, q[1] + offset),
-        evidence={"speed": 1.0, "offset_s": offset, "query_track": track},
+        evidence={"speed": 1.0, "offset_s": offset, "query_track": track, "evidence": evidence},
     )
 
 
-def test_keyframes_are_kept_where_pdq_places_the_same_segment_elsewhere() -> None:
-    """PDQ's line slips by seconds over a still or slowly panned shot under a caption; the
-    keyframes' verified geometry does not. Where both match the same reference but put
-    the upload at reference times 3 s apart, the keyframe match is reported; where they
-    agree, PDQ's (a picture every second places more precisely)."""
-    pdq = _placed(1, 0.95, (0.0, 30.0), 43.0, "zoom-5")
-    keys_elsewhere = _placed(1, 0.9, (1.0, 29.0), 40.0, "keyframes")
-    keys_alike = _placed(1, 0.9, (1.0, 29.0), 43.0 + AGREE_BY / 2, "keyframes")
+def test_pdq_and_keyframes_of_one_reference_are_weighed_by_where_they_place_the_upload() -> None:
+    """PDQ's line can slip by seconds over a still or a slow pan under a caption; keyframe
+    pairs are verified geometry. Both matching one reference:
+    - placed more than AGREE_BY apart: the line with more evidence is reported;
+    - placed alike: PDQ's line (a picture every second), over the upload span either
+      lined up (each often misses the first seconds the other has);
+    - on parts of the upload that do not overlap: the longer, as it was."""
+    pdq = _placed(0.95, (3.0, 30.0), 43.0, "zoom-5", evidence=9.7)
+    keys_elsewhere = _placed(1.0, (1.0, 30.0), 40.0, "keyframes", evidence=20.0)
     (chosen,) = _prefer_pdq([pdq], [keys_elsewhere])
     assert chosen.evidence["query_track"] == "keyframes"
-    assert chosen.reference_span is not None and chosen.reference_span.start == 41.0
+    assert chosen.reference_span == Span(41.0, 70.0)
+    strong_pdq = _placed(1.0, (0.0, 30.0), 43.0, "region", evidence=16.8)
+    weak_keys = _placed(0.83, (5.0, 24.0), 43.0 - 1.5 * AGREE_BY, "keyframes", evidence=5.0)
+    (chosen,) = _prefer_pdq([strong_pdq], [weak_keys])
+    assert chosen is strong_pdq
+
+    keys_alike = _placed(1.0, (1.0, 29.0), 43.0 + AGREE_BY / 2, "keyframes", evidence=20.0)
     (chosen,) = _prefer_pdq([pdq], [keys_alike])
     assert chosen.evidence["query_track"] == "zoom-5"
-    # parts of the upload that do not overlap are not compared: the longer one wins
-    keys_later = _placed(1, 0.9, (40.0, 50.0), 10.0, "keyframes")
+    assert chosen.query_span == Span(1.0, 30.0)
+    assert chosen.reference_span == Span(44.0, 73.0)  # PDQ's line, not the keyframes'
+
+    keys_later = _placed(1.0, (40.0, 50.0), 10.0, "keyframes", evidence=20.0)
     (chosen,) = _prefer_pdq([pdq], [keys_later])
-    assert chosen.evidence["query_track"] == "zoom-5"
+    assert chosen is pdq

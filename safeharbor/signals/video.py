@@ -79,7 +79,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -147,13 +147,13 @@ REF_CROP = (0.10, 0.10, 0.90, 0.75)
 #: shows exactly the reference's crop window
 ZOOM_CROPS = (0.0, 0.05, 0.10)
 
-#: where PDQ and keyframes both score this much, the longer alignment is reported, PDQ's
-#: unless the keyframes' is longer by LONGER_BY seconds (``_prefer_pdq``)
+#: where PDQ and keyframes both score this much and agree, the longer alignment is
+#: reported, PDQ's unless the keyframes' is longer by LONGER_BY seconds (``_chosen``)
 PDQ_SUFFICES = 0.80
 LONGER_BY = 2.0
-#: ... and where the two lines put the same upload moment more than this many seconds apart
-#: in the reference, the keyframes' (see ``_agree``)
-AGREE_BY = 1.5
+#: ... where the two lines put the same upload moment more than this many seconds apart
+#: in the reference, the one with more evidence (see ``_chosen``)
+AGREE_BY = 2.0
 
 KIND = "frames"
 _MAGIC = b"VPQ1"
@@ -831,56 +831,79 @@ class VideoIndex(SignalIndex):
 
 
 def _prefer_pdq(pdq: list[SignalMatch], keys: list[SignalMatch]) -> list[SignalMatch]:
-    """Per reference, the better of the PDQ and the keyframe match. Where both are matches
-    (``PDQ_SUFFICES``) and place the upload alike (``_agree``), the one that lines up a
-    longer part of the upload, by more than ``LONGER_BY`` seconds, and otherwise PDQ's: a
-    picture every second places a segment more precisely than a keyframe every
-    ``vk.REF_STEP`` seconds, but PDQ pictures that a caption or a crop moved too far do not
-    line up at all, and its span then misses them. Where they place it differently, the
-    keyframes'."""
+    """Per reference, the better of the PDQ and the keyframe match (``_chosen``)."""
     best = {m.ref_id: m for m in pdq}
     for m in keys:
         cur = best.get(m.ref_id)
-        if cur is None or _better(m, cur):
-            best[m.ref_id] = m
+        best[m.ref_id] = m if cur is None else _chosen(m, cur)
     return sorted(best.values(), key=lambda m: (-m.score, m.ref_id))
 
 
-def _better(key: SignalMatch, pdq: SignalMatch) -> bool:
-    if min(key.score, pdq.score) < PDQ_SUFFICES:
-        return key.score > pdq.score
-    if not _agree(key, pdq):
-        return True
-    return _length(key) > _length(pdq) + LONGER_BY
+def _chosen(key: SignalMatch, pdq: SignalMatch) -> SignalMatch:
+    """Where either is short of a match (``PDQ_SUFFICES``), the higher score. Where both
+    match:
 
-
-def _agree(key: SignalMatch, pdq: SignalMatch) -> bool:
-    """Whether the two matches' time lines put the middle of the upload span they share
-    at the same reference time (within ``AGREE_BY``); matches of parts that do not overlap
-    are not compared (True).
-
-    Why the keyframes win a disagreement: the PDQ hashes of a still shot, a slow pan or
-    zoom change little from one second to the next, so PDQ pairs of neighbouring seconds
-    are nearly as close as the true ones, and a caption over the picture (which moves the
-    hashes of every picture alike) leaves the line free to slip by a few seconds. A
-    keyframe pair is a verified geometry, kept only where it puts the reference at one
-    place and size in the upload (``video_keypoints``); a pan moves the picture, so the
-    wrong second of it lands elsewhere and does not count. Measured on the overlay rows
-    of ``bench/video_bench.py`` (``docs/benchmarks.md``): PDQ's zoom track placed 30 s
-    segments 2-4 s off while the keyframes placed all 8.
+    * their time lines place the upload alike (``_agree``): the one that lines up a longer
+      part of the upload by more than ``LONGER_BY`` seconds, and otherwise PDQ's (a picture
+      every second places a segment more precisely than a keyframe every ``vk.REF_STEP``
+      seconds), its span widened to what either lined up (``_joined``): PDQ pictures that
+      a caption or a crop moved too far do not line up, keyframes between two reference
+      keyframes do not either, and each side often misses the first seconds the other has;
+    * they place it differently: the one with more evidence. The PDQ hashes of a still
+      shot, a slow pan or zoom change little from one second to the next, so PDQ pairs of
+      neighbouring seconds are nearly as close as the true ones and, under a caption, the
+      line can slip by seconds; a keyframe pair is a verified geometry (one place and size
+      of the reference in the upload, ``video_keypoints``), where the wrong second of a pan
+      lands elsewhere. Measured on ``bench/video_bench.py`` (``docs/benchmarks.md``).
     """
-    a, b = key.query_span, pdq.query_span
-    if a is None or b is None:
-        return True
-    lo, hi = max(a.start, b.start), min(a.end, b.end)
+    if min(key.score, pdq.score) < PDQ_SUFFICES:
+        return key if key.score > pdq.score else pdq
+    agree = _agree(key, pdq)
+    if agree is False:
+        return key if _evidence(key) > _evidence(pdq) else pdq
+    win, other = (key, pdq) if _length(key) > _length(pdq) + LONGER_BY else (pdq, key)
+    return _joined(win, other) if agree else win
+
+
+def _agree(a: SignalMatch, b: SignalMatch) -> bool | None:
+    """Whether two matches' time lines put the middle of the upload span they share at the
+    same reference time, within ``AGREE_BY`` seconds (a keyframe places to about +-1.5 s);
+    None where they share no part of the upload, or a line is not known."""
+    if a.query_span is None or b.query_span is None:
+        return None
+    lo = max(a.query_span.start, b.query_span.start)
+    hi = min(a.query_span.end, b.query_span.end)
     if hi <= lo:
-        return True
-    t = (lo + hi) / 2
-    ref_key = _ref_time(key, t)
-    ref_pdq = _ref_time(pdq, t)
-    if ref_key is None or ref_pdq is None:
-        return True
-    return abs(ref_key - ref_pdq) <= AGREE_BY
+        return None
+    ra, rb = _ref_time(a, (lo + hi) / 2), _ref_time(b, (lo + hi) / 2)
+    if ra is None or rb is None:
+        return None
+    return abs(ra - rb) <= AGREE_BY
+
+
+def _joined(m: SignalMatch, other: SignalMatch) -> SignalMatch:
+    """``m`` with its upload span widened to cover ``other``'s, placed by ``m``'s line."""
+    qa, qb = m.query_span, other.query_span
+    if qa is None or qb is None:
+        return m
+    qs, qe = min(qa.start, qb.start), max(qa.end, qb.end)
+    if (qs, qe) == (qa.start, qa.end):
+        return m
+    rs, re_ = _ref_time(m, qs), _ref_time(m, qe)
+    if rs is None or re_ is None:
+        return m
+    ev = {**m.evidence, "span_joined_with": other.evidence.get("query_track")}
+    return replace(
+        m,
+        query_span=Span(round(qs, 2), round(qe, 2), "s"),
+        reference_span=Span(round(max(0.0, rs), 2), round(re_, 2), "s"),
+        evidence=ev,
+    )
+
+
+def _evidence(m: SignalMatch) -> float:
+    e = m.evidence.get("evidence")
+    return float(e) if isinstance(e, int | float) else 0.0
 
 
 def _ref_time(m: SignalMatch, t: float) -> float | None:

@@ -402,17 +402,6 @@ def _weights(d: npt.NDArray[Any]) -> F64:
     return np.clip(1.0 - np.asarray(d, np.float64) / CANDIDATE_RADIUS, 0.0, 1.0)
 
 
-def _best_per_query(qi: npt.NDArray[Any], w: F64, mask: npt.NDArray[np.bool_]) -> F64:
-    """Sum over distinct query pictures of their best weight among the masked pairs."""
-    if not mask.any():
-        return np.zeros(1)
-    best: dict[int, float] = {}
-    for q, x in zip(qi[mask].tolist(), w[mask].tolist(), strict=True):
-        if x > best.get(q, -1.0):
-            best[q] = x
-    return np.fromiter(best.values(), dtype=np.float64)
-
-
 def align(
     qi: npt.NDArray[Any], qt: F64, rt: F64, d: npt.NDArray[Any], tol: float = ALIGN_TOL
 ) -> Alignment | None:
@@ -420,7 +409,8 @@ def align(
     time, distance) and measure the evidence of the pairs within ``tol`` s of the line."""
     if len(np.unique(qi)) < MIN_ALIGNED:
         return None
-    w = _weights(d)
+    p = _Pairs(qi, qt, rt, d, _weights(d), tol)
+    w = p.w
     # Hough vote: for each slope, offsets binned; a bin's vote is the summed weight of its
     # pairs (each query picture counted once per bin by taking its best pair)
     cands: list[tuple[float, float, float]] = []
@@ -448,105 +438,89 @@ def align(
     # slope can win the coarse vote on a short query and still lose after refinement
     best: Alignment | None = None
     for _, a, b in sorted(cands, reverse=True)[:4]:
-        al = _refine(qi, qt, rt, d, w, a, b, tol)
+        al = p.refine(a, b)
         if al is not None and (best is None or al.evidence > best.evidence):
             best = al
     return best
 
 
-def _refine(
-    qi: npt.NDArray[Any],
-    qt: F64,
-    rt: F64,
-    d: npt.NDArray[Any],
-    w: F64,
-    a: float,
-    b: float,
-    tol: float = ALIGN_TOL,
-) -> Alignment | None:
-    """Least squares on the best pair per query picture near the line, tightening; the
-    voted line itself (offset re-centred only) is kept instead when it holds more
-    evidence: in a slow pan the neighbours of the right reference picture match almost
-    as well, and least squares can tilt the line towards them and lose the segment's end."""
-    fixed = _evaluate(qi, qt, rt, d, w, a, _recentre(qi, qt, rt, w, a, b, tol), tol)
-    fitted = _fit(qi, qt, rt, d, w, a, b, tol)
-    if fixed is None or (fitted is not None and fitted.evidence > fixed.evidence):
-        return fitted
-    return fixed
+@dataclass(frozen=True)
+class _Pairs:
+    """The picture pairs of one reference track being lined up: query picture index, query
+    time, reference time, distance and weight of each pair, and the tolerance (seconds)
+    within which a pair is on a line."""
 
+    qi: npt.NDArray[Any]
+    qt: F64
+    rt: F64
+    d: npt.NDArray[Any]
+    w: F64
+    tol: float
 
-def _recentre(
-    qi: npt.NDArray[Any], qt: F64, rt: F64, w: F64, a: float, b: float, tol: float
-) -> float:
-    near = np.abs(rt - (a * qt + b)) <= tol
-    if not near.any():
-        return b
-    sel = _pick(qi, w, near)
-    return float(np.median(rt[sel] - a * qt[sel]))
+    def near(self, a: float, b: float, tol: float | None = None) -> npt.NDArray[np.bool_]:
+        return np.abs(self.rt - (a * self.qt + b)) <= (self.tol if tol is None else tol)
 
+    def pick(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        """Indices of the heaviest masked pair of each query picture."""
+        idx = np.nonzero(mask)[0]
+        if not len(idx):
+            return idx
+        order = idx[np.lexsort((-self.w[idx], self.qi[idx]))]
+        q = self.qi[order]
+        first = np.ones(len(order), bool)
+        first[1:] = q[1:] != q[:-1]
+        return order[first]
 
-def _fit(
-    qi: npt.NDArray[Any],
-    qt: F64,
-    rt: F64,
-    d: npt.NDArray[Any],
-    w: F64,
-    a: float,
-    b: float,
-    tol: float,
-) -> Alignment | None:
-    for t in (2 * tol, 1.5 * tol, tol):
-        near = np.abs(rt - (a * qt + b)) <= t
-        if near.sum() < min(2, MIN_ALIGNED):
-            return None
-        sel = _pick(qi, w, near)
-        if len(np.unique(qt[sel])) >= 3:
-            a2, b2 = np.polyfit(qt[sel], rt[sel], 1, w=w[sel] + 1e-3)
-            if SLOPE_MIN <= a2 <= SLOPE_MAX:
-                a, b = float(a2), float(b2)
+    def refine(self, a: float, b: float) -> Alignment | None:
+        """Least squares on the best pair per query picture near the line, tightening; the
+        voted line itself (offset re-centred only) is kept instead when it holds more
+        evidence: in a slow pan the neighbours of the right reference picture match
+        almost as well, and least squares can tilt the line towards them and lose the
+        segment's end."""
+        fixed = self.evaluate(a, self.recentre(a, b))
+        fitted = self.fit(a, b)
+        if fixed is None or (fitted is not None and fitted.evidence > fixed.evidence):
+            return fitted
+        return fixed
+
+    def recentre(self, a: float, b: float) -> float:
+        near = self.near(a, b)
+        if not near.any():
+            return b
+        sel = self.pick(near)
+        return float(np.median(self.rt[sel] - a * self.qt[sel]))
+
+    def fit(self, a: float, b: float) -> Alignment | None:
+        qt, rt, w = self.qt, self.rt, self.w
+        for t in (2 * self.tol, 1.5 * self.tol, self.tol):
+            near = self.near(a, b, t)
+            if near.sum() < min(2, MIN_ALIGNED):
+                return None
+            sel = self.pick(near)
+            if len(np.unique(qt[sel])) >= 3:
+                a2, b2 = np.polyfit(qt[sel], rt[sel], 1, w=w[sel] + 1e-3)
+                if SLOPE_MIN <= a2 <= SLOPE_MAX:
+                    a, b = float(a2), float(b2)
+                else:
+                    b = float(np.median(rt[sel] - a * qt[sel]))
             else:
                 b = float(np.median(rt[sel] - a * qt[sel]))
-        else:
-            b = float(np.median(rt[sel] - a * qt[sel]))
-    return _evaluate(qi, qt, rt, d, w, a, b, tol)
+        return self.evaluate(a, b)
 
-
-def _evaluate(
-    qi: npt.NDArray[Any],
-    qt: F64,
-    rt: F64,
-    d: npt.NDArray[Any],
-    w: F64,
-    a: float,
-    b: float,
-    tol: float = ALIGN_TOL,
-) -> Alignment | None:
-    """The evidence of the pairs within ``tol`` of the line, one per query picture."""
-    near = np.abs(rt - (a * qt + b)) <= tol
-    sel = _pick(qi, w, near)
-    if len(sel) < MIN_ALIGNED:
-        return None
-    return Alignment(
-        slope=round(a, 4),
-        offset=round(b, 3),
-        evidence=round(float(w[sel].sum()), 3),
-        aligned=len(sel),
-        q_start=float(qt[sel].min()),
-        q_end=float(qt[sel].max()),
-        median_distance=float(np.median(d[sel])),
-    )
-
-
-def _pick(qi: npt.NDArray[Any], w: F64, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
-    """Indices of the heaviest masked pair of each query picture."""
-    idx = np.nonzero(mask)[0]
-    if not len(idx):
-        return idx
-    order = idx[np.lexsort((-w[idx], qi[idx]))]
-    q = qi[order]
-    first = np.ones(len(order), bool)
-    first[1:] = q[1:] != q[:-1]
-    return order[first]
+    def evaluate(self, a: float, b: float) -> Alignment | None:
+        """The evidence of the pairs within ``tol`` of the line, one per query picture."""
+        sel = self.pick(self.near(a, b))
+        if len(sel) < MIN_ALIGNED:
+            return None
+        return Alignment(
+            slope=round(a, 4),
+            offset=round(b, 3),
+            evidence=round(float(self.w[sel].sum()), 3),
+            aligned=len(sel),
+            q_start=float(self.qt[sel].min()),
+            q_end=float(self.qt[sel].max()),
+            median_distance=float(np.median(self.d[sel])),
+        )
 
 
 def score_from_evidence(e: float) -> float:

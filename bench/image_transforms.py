@@ -129,6 +129,15 @@ def crop_20(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
     return _jpeg(im.crop(box), 85)
 
 
+def flip_crop(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
+    """A crop as ``crop_20`` cuts it, mirrored: two edits infringers combine to get past a
+    matcher that handles each alone (PDQ's flip variants need the whole frame)."""
+    w, h = im.size
+    left, right, top, bottom = (rng.uniform(0, 0.2) for _ in range(4))
+    box = (int(left * w), int(top * h), int(w - right * w), int(h - bottom * h))
+    return _jpeg(ImageOps.mirror(im.crop(box)), 85)
+
+
 def overlay_text(im: Image.Image, rng: random.Random, pool: Pool) -> bytes:
     """A caption band plus a second line of text: about 15-20 % of the picture covered."""
     out = im.copy()
@@ -276,6 +285,7 @@ TRANSFORMS: dict[str, Transform] = {
     "rot180": rot180,
     "rot270": rot270,
     "crop_20": crop_20,
+    "flip_crop": flip_crop,
     "overlay_text": overlay_text,
     "overlay_logo": overlay_logo,
     "border": border,

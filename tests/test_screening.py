@@ -225,7 +225,11 @@ def test_every_decision_is_recorded_with_who_when_ip_and_fingerprints(platform, 
         assert {"exact", "image"} <= signals
         # small hashes inline; large ones (keypoints: tens of KB) by digest, which anyone
         # holding the file can recompute
-        kinds = {fp["kind"]: fp for fp in doc["payload"]["fingerprints"]}
+        kinds = {
+            fp["kind"]: fp
+            for fp in doc["payload"]["fingerprints"]
+            if fp.get("meta", {}).get("variant") != "flip_h"  # the mirror's keypoints
+        }
         assert len(bytes.fromhex(kinds["sha256"]["value"])) == 32
         assert len(bytes.fromhex(kinds["global"]["value"])) == 160
         points = kinds["keypoints"]

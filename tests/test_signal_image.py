@@ -7,9 +7,10 @@ import struct
 import zlib
 
 import numpy as np
+import numpy.typing as npt
 import pdqhash
 import pytest
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from safeharbor.index.hamming import HammingIndex
 from safeharbor.signals import image_appearance as look
@@ -22,6 +23,8 @@ from safeharbor.signals.image import (
     CONFIRMED,
     D65,
     D80,
+    SHARED_AGREE,
+    SHARED_COVER,
     ImageSignal,
     _apply_variant,
     bars_trimmed,
@@ -954,3 +957,84 @@ def test_a_tall_narrow_figure_on_black_is_found_when_cropped(signal: ImageSignal
     m = _best_for_crop(signal, canvas, (0.15, 0.12, 0.1, 0.2))
     assert m is not None and m.ref_id == 1 and m.score >= 0.80
     assert m.evidence["query_kind"] == "keypoints"
+
+
+def test_a_mirrored_crop_is_found_and_placed_in_the_upload_as_it_is(
+    signal: ImageSignal, indexed: tuple[object, dict[int, Image.Image]]
+) -> None:
+    """ORB patches are not mirror-invariant and a crop moves the frame past PDQ's reach:
+    a mirrored crop is found by the keypoints of the mirrored upload, and the evidence
+    (box, transform, appearance) refers to the upload as uploaded."""
+    index, pics = indexed
+    cut = _crop(pics[3], 0.1, 0.2, 0.3, 0.1)  # more cut off the right: the box shows it
+    m = best(signal, index, encode(ImageOps.mirror(cut), "JPEG", quality=60))
+    assert m is not None and m.ref_id == 3 and m.score >= 0.80
+    assert m.evidence["query_kind"] == "keypoints"
+    assert m.evidence["query_variant"] == kp.MIRRORED
+    # the reference's left edge is cut off by 0.1 of its width, its right by 0.3; in the
+    # mirrored upload the reference runs past the upload's left side by 0.3/0.6 of it
+    x0, y0, x1, y1 = m.evidence["query_box"]
+    assert x0 == 0.0 and 0.9 < x1 <= 1.0, m.evidence["query_box"]
+    t = np.asarray(m.evidence["transform"]).reshape(2, 3)
+    assert np.linalg.det(t[:, :2]) < 0  # a mirror, reference -> upload as uploaded
+    # the reference's top-right corner lands at the upload's left, a fifth above its top
+    w, h = pics[3].size
+    cw, ch = cut.size
+    x, y = t @ np.array([w - 1, 0, 1.0])
+    assert abs(x - (-0.3 * w)) < 0.03 * cw and abs(y - (-0.2 * h)) < 0.03 * ch, (x, y)
+    assert m.evidence["appearance"]["agree"] >= APPEARANCE_AGREE
+
+
+def test_the_mirror_keypoints_are_those_detected_in_the_mirror_image() -> None:
+    """``detect_with_mirror`` only recomputes descriptors for the mirrored corners; they
+    must be what detecting in the mirrored picture gives, or a mirrored copy's descriptors
+    would not find the reference's."""
+    a = load_image(encode(picture(11, (512, 384)), "JPEG", quality=90))
+    plain, mirror = kp.detect_with_mirror(a, kp.QUERY_POINTS)
+    assert len(plain) > 200 and len(mirror) == len(plain)
+    direct = kp.detect(np.ascontiguousarray(a[:, ::-1]), kp.QUERY_POINTS)
+    # most of them are found there with the very same descriptor (the grid's choice
+    # among near-equal corners, and a pyramid level's rounding, differ in the rest)
+    bits = np.unpackbits(mirror.descriptors[:, None, :] ^ direct.descriptors[None], axis=2)
+    twin = bits.sum(axis=2).min(axis=1)
+    assert np.mean(twin <= 8) >= 0.75, np.percentile(twin, [25, 50, 75])
+    # and they differ from the picture's own (ORB is not mirror-invariant)
+    own = np.unpackbits(mirror.descriptors[:50] ^ plain.descriptors[:50], axis=1).sum(axis=1)
+    assert np.median(own) > 40
+
+
+def _wallpaper_with_dialog(left_seed: int, noise_seed: int) -> Image.Image:
+    """A login screen: a smooth wallpaper (its left half from ``left_seed``) with fine
+    grain of its own (``noise_seed``), and one dialog, the same on every such screen."""
+    w, h = 640, 400
+
+    def smooth(seed: int) -> npt.NDArray[np.float32]:
+        return np.asarray(picture(seed, (w, h)).filter(ImageFilter.GaussianBlur(20)), np.float32)
+
+    g = smooth(61)
+    g[:, : w // 2] = smooth(left_seed)[:, : w // 2]
+    grain = np.random.default_rng(noise_seed).normal(0, 18, (h, w, 1)).astype(np.float32)
+    im = Image.fromarray(np.clip(g + grain, 0, 255).astype(np.uint8))
+    im.paste(picture(70, (200, 150)), (400, 220))
+    return im
+
+
+def test_a_shared_dialog_on_a_look_alike_wallpaper_is_a_review_not_a_match(
+    signal: ImageSignal,
+) -> None:
+    """Two desktop themes' login screens share the dialog and half the wallpaper: the
+    dialog alone gives enough keypoint inliers for a match, but they span a small part of
+    the reference and the rest does not look like it. That is a shared part: held for
+    review (``PARTIAL_CAP``), not blocked as a copy."""
+    index = signal.new_index()
+    index.add(1, signal.extract(media(encode(_wallpaper_with_dialog(61, 1))), Role.REFERENCE))
+    other = _wallpaper_with_dialog(64, 2)
+    m = best(signal, index, encode(other, "JPEG", quality=85))
+    assert m is not None and m.evidence["query_kind"] == "keypoints"
+    assert m.evidence["score_before_appearance"] >= 0.80  # the keypoints alone would block
+    assert m.evidence["ref_cover"] < SHARED_COVER
+    assert APPEARANCE_AGREE <= m.evidence["appearance"]["agree"] < SHARED_AGREE
+    assert m.evidence["shared_part"] is True and m.score == kp.PARTIAL_CAP
+    # the screen itself, re-encoded and captioned, is still a match
+    m = best(signal, index, encode(_caption(_wallpaper_with_dialog(61, 1)), "JPEG", quality=70))
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80 and "shared_part" not in m.evidence

@@ -276,7 +276,8 @@ def test_keyframes_round_trip_and_reference_sampling() -> None:
     rng = np.random.default_rng(5)
     frames = [rng.integers(0, 256, (144, 256, 3), dtype=np.uint8) for _ in range(9)]
     times = [float(t) for t in range(9)]
-    ref = vk.make_keyframes(frames, times, (0, 0, 256, 144), role_ref=True)
+    ref, none = vk.make_keyframes(frames, times, (0, 0, 256, 144), role_ref=True)
+    assert none is None  # a reference is not searched mirrored
     assert ref.times.tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]  # one every REF_STEP seconds
     fp = vk.to_fingerprint(ref, "video", {})
     back = vk.Keyframes.unpack(fp)

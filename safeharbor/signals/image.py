@@ -39,7 +39,10 @@ Design (the figures behind each choice are in ``docs/benchmarks.md``, section "I
   them agreeing, the upload does not look like the reference where it is said to (a
   shared dialog, a similar layout) and the score is capped at ``APPEARANCE_CAP``; a
   likely match (from ``CONFIRM_FROM``) whose view correlates at ``CONFIRM_NCC`` or more
-  is raised to ``CONFIRMED`` (``confirmed``). The result is in the match's evidence for
+  is raised to ``CONFIRMED`` (``confirmed``). A keypoint match whose inliers span little
+  of the reference in view and whose appearance agrees only in part is a shared part
+  (``shared_part``: a login dialog on two themes' wallpapers) and is held for review. The
+  result is in the match's evidence for
   the reviewer wherever a check was made (both thumbnails present, a score over
   ``APPEARANCE_CAP``, and enough of the reference in view to compare). References
   registered before thumbnails existed are not checked until they are fingerprinted
@@ -132,6 +135,14 @@ MZERO = 64.0
 #: (``image_appearance``) scores at most APPEARANCE_CAP
 APPEARANCE_AGREE = 0.3
 APPEARANCE_CAP = 0.6
+#: a keypoint match whose matched keypoints span less than SHARED_COVER of the reference
+#: in view (``image_keypoints.Verified.ref_cover``) while its appearance agrees over less
+#: than SHARED_AGREE is a shared part (one login dialog on two wallpapers, mirrored
+#: layouts), not a copy: scored at most ``image_keypoints.PARTIAL_CAP``, a review. On the
+#: benchmark's 3,996 true keypoint matches at 0.65 or more none has both (those under
+#: 0.3 cover agree at 0.77 or more); eight of its nine keypoint false matches at 0.80 do
+SHARED_COVER = 0.3
+SHARED_AGREE = 0.7
 #: a match from CONFIRM_FROM up whose upload, brought into the reference's frame by the
 #: match's geometry, correlates with the reference's thumbnail at CONFIRM_NCC or more,
 #: with CONFIRM_AGREE of at least CONFIRM_CELLS cells agreeing, scores CONFIRMED (see
@@ -654,7 +665,13 @@ class ImageSignal(SignalType):
                 fps.append(self._fp("global", blk, whole, w, h, "untrimmed-" + VARIANTS[v]))
         # keypoints of the whole working copy: the second opinion for crops, captions,
         # logos and collages (``image_keypoints``)
-        points = kp.detect(a, kp.QUERY_POINTS if role is Role.QUERY else kp.REF_POINTS)
+        if role is Role.QUERY:
+            # ORB patches are not mirror-invariant: a mirrored crop or caption keeps its
+            # keypoints only in the mirror image, which is searched too and its transform
+            # composed back onto the upload as it is (``keypoint_matches``)
+            points, mirrored = kp.detect_with_mirror(a, kp.QUERY_POINTS)
+        else:
+            points, mirrored = kp.detect(a, kp.REF_POINTS), None
         # what of a reference an upload shows (``kp.Verified.shown``) is measured between
         # the reference inside its uniform margins (a mat, a blank sky over a horizon:
         # nobody copies those) and the upload inside its bars (``bars_trimmed``, which
@@ -663,6 +680,11 @@ class ImageSignal(SignalType):
         points = replace(points, content=content)
         if len(points):
             fps.append(kp.to_fingerprint(points, self.name))
+        if mirrored is not None:
+            x0, y0, x1, y1 = content
+            mirrored = replace(mirrored, content=(w - x1, y0, w - x0, y1))
+            if len(mirrored):
+                fps.append(kp.to_fingerprint(mirrored, self.name, variant=kp.MIRRORED))
         # a grey thumbnail, to check that a match looks like the reference all over the
         # place it is said to be (``image_appearance``)
         side = look.QUERY_SIDE if role is Role.QUERY else look.REF_SIDE
@@ -830,11 +852,23 @@ def _judged(m: SignalMatch, seen: look.Appearance) -> SignalMatch:
     score = m.score
     if seen.agree < APPEARANCE_AGREE:
         score = APPEARANCE_CAP
+    elif shared_part(seen, ev):
+        score = min(score, kp.PARTIAL_CAP)
+        ev["shared_part"] = True
     elif CONFIRM_FROM <= m.score < CONFIRMED and confirmed(seen, ev):
         score = CONFIRMED
     if score != m.score:
         ev["score_before_appearance"] = m.score
     return replace(m, score=score, evidence=ev)
+
+
+def shared_part(seen: look.Appearance, evidence: dict[str, Any]) -> bool:
+    """Whether a keypoint match is of a part two pictures share rather than of the
+    reference (``SHARED_COVER``, ``SHARED_AGREE``)."""
+    if evidence.get("query_kind") != kp.KIND:
+        return False
+    cover = float(evidence.get("ref_cover", 1.0))
+    return cover < SHARED_COVER and seen.agree < SHARED_AGREE
 
 
 def _appearance(m: SignalMatch, ref: look.Thumb, query: look.Thumb) -> look.Appearance | None:

@@ -122,22 +122,22 @@ def pick(times: Sequence[float], role_ref: bool) -> list[int]:
 
 
 def make_keyframes(
-    frames: Sequence[U8],
-    times: Sequence[float],
-    box: tuple[int, int, int, int],
-    role_ref: bool,
-    mirrored: bool = False,
-) -> Keyframes:
-    """Keypoints of the chosen pictures (``pick``), inside the picture area ``box``
-    (``mirrored``: of the mirrored pictures)."""
+    frames: Sequence[U8], times: Sequence[float], box: tuple[int, int, int, int], role_ref: bool
+) -> tuple[Keyframes, Keyframes | None]:
+    """Keypoints of the chosen pictures (``pick``), inside the picture area ``box``; for an
+    upload also those of the mirrored pictures (``image_keypoints.detect_with_mirror``:
+    the same corners, only their descriptors computed again)."""
     x0, y0, x1, y1 = box
-    n_points = REF_POINTS if role_ref else QUERY_POINTS
     chosen = pick(times, role_ref)
-    kps = []
-    for i in chosen:
-        sub = frames[i][y0:y1, x0:x1]
-        kps.append(kp.detect(np.ascontiguousarray(sub[:, ::-1] if mirrored else sub), n_points))
-    return Keyframes(np.asarray([times[i] for i in chosen], np.float64), kps)
+    at = np.asarray([times[i] for i in chosen], np.float64)
+    if role_ref:
+        kps = [kp.detect(np.ascontiguousarray(frames[i][y0:y1, x0:x1]), REF_POINTS) for i in chosen]
+        return Keyframes(at, kps), None
+    both = [
+        kp.detect_with_mirror(np.ascontiguousarray(frames[i][y0:y1, x0:x1]), QUERY_POINTS)
+        for i in chosen
+    ]
+    return Keyframes(at, [b[0] for b in both]), Keyframes(at.copy(), [b[1] for b in both])
 
 
 def keyframe_fingerprints(
@@ -149,11 +149,10 @@ def keyframe_fingerprints(
     meta: dict[str, Any],
 ) -> list[Fingerprint]:
     """A reference's keyframes; an upload's as they are and mirrored."""
+    plain, mirrored = make_keyframes(frames, times, box, role_ref)
     out = []
-    for mirrored in (False,) if role_ref else (False, True):
-        k = make_keyframes(frames, times, box, role_ref, mirrored)
-        if len(k.times):
-            variant = "flip_h" if mirrored else "identity"
+    for k, variant in ((plain, "identity"), (mirrored, "flip_h")):
+        if k is not None and len(k.times):
             out.append(to_fingerprint(k, signal, {**meta, "variant": variant}))
     return out
 

@@ -70,7 +70,7 @@ def by_fingerprint(svc: Services, work: Work) -> list[Found]:
     if not blob.is_file():
         return []
     sniffed = sniff_path(blob, work.filename)
-    media = Media(modality=sniffed.modality, mime=sniffed.mime, path=blob)
+    media = Media(modality=sniffed.modality, mime=sniffed.mime, path=blob, name=work.filename)
     try:
         fps = extract_all(media, Role.QUERY, platform.content_index.signals)
     except SignalError:

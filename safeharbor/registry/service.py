@@ -103,7 +103,9 @@ class RegistryService:
             path, self.platform.settings.max_upload_bytes
         )
         sniffed = sniff_path(blob_path, display_name)
-        media = Media(modality=sniffed.modality, mime=sniffed.mime, path=blob_path)
+        media = Media(
+            modality=sniffed.modality, mime=sniffed.mime, path=blob_path, name=display_name
+        )
         try:
             ref_fps = extract_all(media, Role.REFERENCE, self.platform.index.signals)
             query_fps = extract_all(media, Role.QUERY, self.platform.index.signals)

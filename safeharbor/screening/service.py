@@ -117,7 +117,7 @@ class ScreeningService:
                 f"file is larger than the {self.settings.max_upload_bytes // 2**20} MiB limit"
             )
         sniffed = sniff_path(path, filename)
-        media = Media(modality=sniffed.modality, mime=sniffed.mime, path=path)
+        media = Media(modality=sniffed.modality, mime=sniffed.mime, path=path, name=filename)
         notes: list[str] = []
         if sniffed.name_mismatch:
             notes.append(sniffed.name_mismatch)
@@ -336,7 +336,12 @@ class ScreeningService:
     def _keep_for_locating(self, content: Content, blob: Path, result: ScreenResult) -> None:
         """Index the upload's reference fingerprints so a notice that names a work but no
         address can find it (court guideline 9.21)."""
-        media = Media(modality=result.sniffed.modality, mime=result.sniffed.mime, path=blob)
+        media = Media(
+            modality=result.sniffed.modality,
+            mime=result.sniffed.mime,
+            path=blob,
+            name=content.filename,
+        )
         fps = extract_all(media, Role.REFERENCE, self.platform.index.signals)
         ref = Reference(source="content", content_id=content.id, created_at=content.created_at)
         ref.fingerprints = fingerprint_rows(fps)

@@ -45,6 +45,10 @@ class Media:
     mime: str
     path: Path | None = None
     data: bytes | None = None
+    #: the name it was uploaded under: never trusted for the type (``sniff`` reads the
+    #: bytes), only as a hint where the bytes cannot tell (which programming language a
+    #: source file is in)
+    name: str | None = None
 
     def read(self) -> bytes:
         if self.data is not None:

@@ -175,6 +175,33 @@ def test_long_upload_excerpt_across_search_windows(
     assert abs(m.reference_span.start - 12.0) < 1.0 and abs(m.reference_span.end - 32.0) < 1.0
 
 
+def test_a_long_upload_is_searched_in_blocks_and_an_excerpt_longer_than_the_gap_is_found(
+    index: AudioIndex, signal: AudioSignal, tunes: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the cap scaled down (10 minutes in the product): a 180 s upload searched 60 s in all,
+    # in 6 s blocks every 18 s; a 30 s excerpt holds a whole block wherever it lies
+    from safeharbor.signals import audio as audio_mod
+
+    monkeypatch.setattr(audio_mod, "QUERY_FULL_S", 60.0)
+    host = synth(79, 180.0)
+    host[int(131.0 * RATE) : int(161.0 * RATE)] = excerpt(tunes[2], 4.0, 30.0)
+    data = encode(host)
+    fps = signal.extract(media(data), Role.QUERY)
+    assert fps[0].meta["sampled"] == {"block_s": 6.0, "every_s": 18.0}
+    monkeypatch.setattr(audio_mod, "QUERY_FULL_S", 600.0)
+    whole = signal.extract(media(data), Role.QUERY)
+    assert "sampled" not in whole[0].meta
+    # a third of the upload is searched, so about a third of the landmarks
+    assert 0.25 < fps[0].meta["landmarks"] / whole[0].meta["landmarks"] < 0.42
+    matches = index.search(fps, 0.8)
+    assert [m.ref_id for m in matches] == [2]
+    span = matches[0].query_span
+    assert span is not None and span.start >= 131.0 - 1.0 and span.end <= 161.0 + 1.0
+    assert matches[0].reference_span is not None
+    # where a block was searched, the excerpt is placed as it is in the reference
+    assert abs(matches[0].reference_span.start - (4.0 + span.start - 131.0)) < 1.0
+
+
 def test_speed_change(index: AudioIndex, signal: AudioSignal, tunes: dict) -> None:
     # +5 % speed by resampling: tempo and pitch together, 10 s of reference in 9.52 s
     fast = ss.resample_poly(excerpt(tunes[3], 12.0, 10.0), 20, 21).astype(np.float32)

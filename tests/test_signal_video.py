@@ -330,3 +330,67 @@ def test_pdq_and_keyframes_of_one_reference_are_weighed_by_where_they_place_the_
     keys_later = _placed(1.0, (40.0, 50.0), 10.0, "keyframes", evidence=20.0)
     (chosen,) = _prefer_pdq([pdq], [keys_later])
     assert chosen is pdq
+
+
+def _flip_bits(h: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    bits = np.unpackbits(h)
+    idx = rng.choice(256, size=n, replace=False)
+    bits[idx] ^= 1
+    return np.packbits(bits)
+
+
+def test_a_lined_up_span_grows_over_pictures_that_agree_and_stops_at_unrelated_ones() -> None:
+    """The first seconds of a fast zoom sit 80-100 bits from the reference pictures
+    sampled half a second away: beyond the search radius, so the line starts late. The
+    closer look at the line's ends takes them in, and stops at an unrelated picture (an
+    embedded upload's other video), so placement improves without moving into it."""
+    from safeharbor.signals.video import (
+        CANDIDATE_RADIUS,
+        EXTEND_BITS,
+        Alignment,
+        Track,
+        _Ref,
+        extend_span,
+    )
+
+    rng = np.random.default_rng(5)
+    n_ref = 40
+    ref_h = rng.integers(0, 256, size=(n_ref, 32), dtype=np.uint8)
+    ref = Track(
+        "full",
+        "identity",
+        [0, 0, 1, 1],
+        np.arange(n_ref, dtype=float),
+        np.full(n_ref, 100, np.uint8),
+        ref_h,
+    )
+    # the upload: 3 unrelated pictures, then the reference from 10 s on, one a second
+    q_times = np.arange(20, dtype=float)
+    q_h = rng.integers(0, 256, size=(20, 32), dtype=np.uint8)
+    for k in range(3, 20):
+        far = 90 if k in (3, 4, 5) else 20  # the zoom's first pictures are far
+        q_h[k] = _flip_bits(ref_h[10 + k - 3], far, rng)
+    assert CANDIDATE_RADIUS < 90 <= EXTEND_BITS
+    query = Track("full", "identity", [0, 0, 1, 1], q_times, np.full(20, 100, np.uint8), q_h)
+    al = Alignment(
+        slope=1.0,
+        offset=7.0,
+        evidence=9.0,
+        aligned=14,
+        q_start=6.0,
+        q_end=19.0,
+        median_distance=20.0,
+    )
+    grown = extend_span(al, query, [query], _Ref([ref], {}))
+    assert (grown.q_start, grown.q_end) == (3.0, 19.0)
+    assert grown.evidence == al.evidence
+    # a flat (low-quality) picture cannot be checked, so the span does not grow over it
+    flat = Track(
+        "full",
+        "identity",
+        [0, 0, 1, 1],
+        q_times,
+        np.where(q_times == 5.0, 10, 100).astype(np.uint8),
+        q_h,
+    )
+    assert extend_span(al, flat, [flat], _Ref([ref], {})).q_start == 6.0

@@ -43,7 +43,9 @@ _DEFAULT_WORK_TYPE = {
     "video": "film",
     "audio": "music",
     "text": "literary",
+    "document": "literary",
     "code": "software",
+    "binary": "software",
 }
 
 

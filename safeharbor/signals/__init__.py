@@ -6,10 +6,17 @@ from safeharbor.signals.audio import AudioSignal
 from safeharbor.signals.base import SignalType
 from safeharbor.signals.exact import ExactSignal
 from safeharbor.signals.image import ImageSignal
+from safeharbor.signals.text import TextSignal
 from safeharbor.signals.video import VideoSignal
 
 #: every signal type the screen runs, in order; add a modality by adding it here
-SIGNAL_TYPES: tuple[type[SignalType], ...] = (ExactSignal, ImageSignal, VideoSignal, AudioSignal)
+SIGNAL_TYPES: tuple[type[SignalType], ...] = (
+    ExactSignal,
+    ImageSignal,
+    VideoSignal,
+    AudioSignal,
+    TextSignal,
+)
 
 
 def all_signals() -> list[SignalType]:

@@ -41,7 +41,7 @@ class SignalError(Exception):
 class Media:
     """Content handed to a signal: the bytes (or a path to them) and the sniffed type."""
 
-    modality: str  # "image", "video", "audio", "text", "code", "archive", "binary"
+    modality: str  # image, video, audio, text, document, code, archive, binary
     mime: str
     path: Path | None = None
     data: bytes | None = None

@@ -52,7 +52,9 @@ class ExactIndex(SignalIndex):
 
 class ExactSignal(SignalType):
     name = "exact"
-    modalities = frozenset({"image", "video", "audio", "text", "code", "archive", "binary"})
+    modalities = frozenset(
+        {"image", "video", "audio", "text", "document", "code", "archive", "binary"}
+    )
 
     def extract(self, media: Media, role: Role) -> list[Fingerprint]:
         digest = hashlib.sha256(media.read()).digest()

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from safeharbor import __version__
 from safeharbor.accounts.routes import router as accounts_router
+from safeharbor.compare.routes import router as compare_router
 from safeharbor.errors import SafeharborError
 from safeharbor.notices.pages import router as complaint_pages
 from safeharbor.notices.routes import router as notices_router
@@ -50,5 +51,6 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(registry_router)
     app.include_router(screening_router)
     app.include_router(notices_router)
+    app.include_router(compare_router)
     app.include_router(complaint_pages)
     return app

@@ -29,6 +29,7 @@ from safeharbor.naming import display_name
 from safeharbor.platform import Platform, Services
 from safeharbor.registry.service import ProofInput, work_view
 from safeharbor.screening.service import UPLOAD_WARNING, content_view
+from safeharbor.signals.base import SignalError
 
 app = typer.Typer(
     help="safeharbor: copyright protection for online platforms.", no_args_is_help=True
@@ -651,6 +652,52 @@ def scan(paths: list[Path], as_json: JsonOpt = False) -> None:
             progress.advance(task)
     if failures:
         raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    reference: Annotated[Path, typer.Argument(help="The registered work (or its file).")],
+    upload_file: Annotated[Path, typer.Argument(metavar="UPLOAD", help="The upload.")],
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Write the side-by-side report here.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare an upload with a reference: matched passages (text, code), spans (audio,
+    video) and scores, side by side for a reviewer."""
+    from safeharbor.compare.report_html import render
+    from safeharbor.compare.service import compare_files
+
+    for path in (reference, upload_file):
+        if not path.is_file():
+            _fail(f"{display_name(path)}: no such file")
+    try:
+        with _progress() as progress:
+            progress.add_task("comparing", total=None)
+            result = compare_files(reference, upload_file)
+    except SignalError as exc:
+        _fail(f"could not compare: {exc}")
+    if html_out is not None:
+        html_out.write_text(
+            render(result, title=f"{reference.name} / {upload_file.name}"), encoding="utf-8"
+        )
+    if as_json:
+        _emit(result.view())
+        return
+    out.print(f"score {result.score:.2f}; {len(result.passages)} passage(s)", markup=False)
+    for i, ps in enumerate(result.passages, 1):
+        out.print(
+            f"  {i}. {ps.signal}: upload {_where(ps.query_file, ps.query, ps.unit)}"
+            f" ~ reference {_where(ps.reference_file, ps.reference, ps.unit)}",
+            markup=False,
+        )
+    if html_out is not None:
+        out.print(f"report written to {html_out}", markup=False)
+
+
+def _where(file: str, span: tuple[float, float], unit: str) -> str:
+    place = f"{span[0]:g}-{span[1]:g} {'lines' if unit == 'line' else unit}"
+    return f"{file}:{place}" if file else place
 
 
 @app.command()

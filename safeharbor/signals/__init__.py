@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from safeharbor.signals.audio import AudioSignal
 from safeharbor.signals.base import SignalType
+from safeharbor.signals.code import CodeSignal
 from safeharbor.signals.exact import ExactSignal
 from safeharbor.signals.image import ImageSignal
+from safeharbor.signals.object_code import ObjectCodeSignal
 from safeharbor.signals.text import TextSignal
 from safeharbor.signals.video import VideoSignal
 
@@ -16,6 +18,8 @@ SIGNAL_TYPES: tuple[type[SignalType], ...] = (
     VideoSignal,
     AudioSignal,
     TextSignal,
+    CodeSignal,
+    ObjectCodeSignal,
 )
 
 

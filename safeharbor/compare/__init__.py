@@ -1,0 +1,1 @@
+"""Side-by-side comparison of a reference and an upload, for the reviewer who decides."""

@@ -432,3 +432,11 @@ def test_a_two_megabyte_upload_is_screened_in_reasonable_time(idx_en: TextIndex)
     assert m.score >= 0.80
     assert overlap(m.query_span, q0, q1) > 0.9
     assert overlap(m.reference_span, r0, r1) > 0.9
+
+
+def test_a_text_cut_at_the_limit_says_so_in_the_note_the_screen_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(T, "MAX_CHARS", 1000)
+    fps = TextSignal().extract_text("word " * 1000, Role.QUERY)
+    assert fps and all("only the first 1,000 characters" in fp.meta["note"] for fp in fps)

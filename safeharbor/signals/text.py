@@ -236,7 +236,8 @@ class TextSignal(SignalType):
                 "text_format": fmt,
             }
             if notes:
-                meta["notes"] = list(notes)
+                # "note": what the screen shows the uploader (as the other signals do)
+                meta["note"] = "; ".join(dict.fromkeys(notes))
             value = pack(h, first, toks.start[first], toks.end[last])
             out.append(Fingerprint(self.name, p.name, value, meta=meta))
         return out

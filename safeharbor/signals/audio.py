@@ -87,6 +87,7 @@ from safeharbor.signals.base import (
     SignalMatch,
     SignalType,
     Span,
+    score_from_chance,
 )
 
 # --------------------------------------------------------------------------- parameters
@@ -1030,10 +1031,3 @@ def expected_chance(dense: float, index_hours: float, query_seconds: float) -> f
     return float(
         10.0 ** (CHANCE_A - CHANCE_B * dense) * max(index_hours, MIN_INDEX_HOURS) * windows
     )
-
-
-def score_from_chance(chance: float) -> float:
-    """0.65 at 1e-3 expected chance matches, 0.80 at 1e-4, 0.95 at 1e-5; 1.0 below ~5e-6."""
-    if chance <= 0:
-        return 1.0
-    return round(min(1.0, max(0.0, 0.20 - 0.15 * math.log10(chance))), 4)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,3 +169,12 @@ def best_per_ref(matches: Iterable[SignalMatch]) -> list[SignalMatch]:
         if cur is None or m.score > cur.score:
             best[m.ref_id] = m
     return sorted(best.values(), key=lambda m: (-m.score, m.ref_id))
+
+
+def score_from_chance(chance: float) -> float:
+    """The score of a match expected ``chance`` times among unrelated items (a signal's
+    chance model): 0.65 at 1e-3, 0.80 at 1e-4, 0.95 at 1e-5, 1.0 below about 5e-6. Every
+    signal with a chance model maps it this way, so the thresholds mean one rate."""
+    if chance <= 0:
+        return 1.0
+    return round(min(1.0, max(0.0, 0.20 - 0.15 * math.log10(chance))), 4)

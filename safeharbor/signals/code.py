@@ -74,6 +74,7 @@ from safeharbor.signals.base import (
     SignalMatch,
     SignalType,
     Span,
+    score_from_chance,
 )
 from safeharbor.signals.code_tokens import Program, decode_source, tokenize
 from safeharbor.signals.object_code import symbols_fingerprint
@@ -191,13 +192,6 @@ def expected_chance(m: int, query_hashes: int, refs: int) -> float:
     """Expected number of unrelated references sharing ``m`` distinct hashes by chance."""
     scale = math.sqrt(max(query_hashes, CHANCE_N0) / CHANCE_N0)
     return float(10.0 ** (CHANCE_A - CHANCE_B * m / scale) * max(refs, MIN_REFS))
-
-
-def score_from_chance(chance: float) -> float:
-    """0.65 at 1e-3 expected chance matches, 0.80 at 1e-4, 0.95 at 1e-5; 1.0 below ~5e-6."""
-    if chance <= 0:
-        return 1.0
-    return round(min(1.0, max(0.0, 0.20 - 0.15 * math.log10(chance))), 4)
 
 
 # --------------------------------------------------------------------------- index

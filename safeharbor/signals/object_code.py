@@ -29,7 +29,6 @@ evidence says so).
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -44,6 +43,9 @@ from safeharbor.signals.base import (
     SignalIndex,
     SignalMatch,
     SignalType,
+)
+from safeharbor.signals.base import (
+    score_from_chance as base_score,
 )
 
 if TYPE_CHECKING:
@@ -195,8 +197,7 @@ def expected_chance(matched: int, refs: int) -> float:
 
 def score_from_chance(chance: float) -> float:
     """As the other signals (1e-3 -> 0.65, 1e-4 -> 0.80), then capped at ``REVIEW_CAP``."""
-    s = 1.0 if chance <= 0 else 0.20 - 0.15 * math.log10(chance)
-    return round(min(REVIEW_CAP, max(0.0, s)), 4)
+    return min(REVIEW_CAP, base_score(chance))
 
 
 class ObjectCodeIndex(SignalIndex):

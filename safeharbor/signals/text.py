@@ -56,7 +56,6 @@ k-grams.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -74,6 +73,7 @@ from safeharbor.signals.base import (
     SignalMatch,
     SignalType,
     Span,
+    score_from_chance,
 )
 from safeharbor.signals.text_index import U64, Store, expand, passages, weights
 from safeharbor.signals.text_normalize import Tokens, tokenize
@@ -155,13 +155,6 @@ def expected_chance(n: float, p: Profile, query_tokens: int, index_tokens: int) 
     q = max(query_tokens / 1000.0, MIN_QUERY_KTOKENS)
     r = max(index_tokens / 1e6, MIN_INDEX_MTOKENS)
     return float(10.0 ** (p.chance_a - p.chance_b * n) * q * r)
-
-
-def score_from_chance(chance: float) -> float:
-    """0.65 at 1e-3 expected chance matches, 0.80 at 1e-4, 0.95 at 1e-5 (audio's map)."""
-    if chance <= 0:
-        return 1.0
-    return round(min(1.0, max(0.0, 0.20 - 0.15 * math.log10(chance))), 4)
 
 
 # --------------------------------------------------------------------------- signal

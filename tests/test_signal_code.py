@@ -981,3 +981,16 @@ def test_binary_built_from_registered_source_is_flagged_for_review(tmp_path: Pat
     assert CodeIndex().search(query, 0.0) == []
     idx.remove(3)
     assert idx.search(query, 0.0) == []
+
+
+def test_a_copy_with_junk_the_lexer_cannot_read_is_still_screened_with_a_note() -> None:
+    # junk that does not lex (or a file cut inside a string literal) must not let a copy
+    # escape: what does lex is compared, and the note says the rest could not be read
+    lang = LANGS["python"]
+    idx, _ = ref_index(lang)
+    junk = "\n".join("$$ ?? $$ ?? ` $ ?" for _ in range(60))
+    query = program(lang, lang.funcs) + "\n" + junk + "\n"
+    got = fps(query, "up.py")
+    assert got and "could not be read as Python" in got[0].meta["note"]
+    m = best(idx, got)
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80

@@ -440,3 +440,19 @@ def test_a_text_cut_at_the_limit_says_so_in_the_note_the_screen_shows(
     monkeypatch.setattr(T, "MAX_CHARS", 1000)
     fps = TextSignal().extract_text("word " * 1000, Role.QUERY)
     assert fps and all("only the first 1,000 characters" in fp.meta["note"] for fp in fps)
+
+
+def test_settling_the_index_merges_its_additions_and_changes_no_result() -> None:
+    books = [english(3000, 300 + i) for i in range(30)]
+    idx = index_of(*books)
+    query = english(400, 999) + " " + " ".join(books[7].split()[1000:1100])
+    assert any(s.pending for s in idx._stores.values())  # additions wait to be merged
+    idx.settle()
+    assert not any(s.pending for s in idx._stores.values())
+    after = search(idx, query)
+    assert after and after[0].ref_id == 107  # index_of numbers references from 100
+    fresh = index_of(*books)  # merged lazily by its first search instead
+    before = search(fresh, query)
+    assert [(m.ref_id, m.score, m.query_span) for m in before] == [
+        (m.ref_id, m.score, m.query_span) for m in after
+    ]

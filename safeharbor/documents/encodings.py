@@ -20,8 +20,14 @@ from dataclasses import dataclass
 #: bytes sampled to decide the encoding (the whole text is then decoded with it)
 SAMPLE_BYTES = 64 * 1024
 
-#: share of code points that may be control / unassigned / private-use / U+FFFD
+#: share of code points that may be control / unassigned / private-use / U+FFFD in a
+#: guessed legacy encoding (any bytes decode in one, so what comes out must read cleanly)
 _MAX_ODD_SHARE = 0.01
+#: ... and in UTF-8 or byte-order-marked UTF-16/32, which check themselves (random bytes
+#: fail a strict UTF-8 decode within a few dozen bytes). Real text carries stray control
+#: characters (terminal bells in fortune files, form feeds, ANSI colours), and refusing
+#: text for a few of them would let an uploader dodge text screening by adding some
+_MAX_ODD_SHARE_UTF = 0.2
 #: share of non-ASCII characters that must be common characters for a Chinese guess
 _MIN_CJK_COMMON = 0.6
 #: share of bytes that must be ASCII for a code page 1252 guess
@@ -99,7 +105,8 @@ def _reads_as_text(sample: bytes, enc: str, complete: bool, bom: bool = False) -
         unit = 2 if enc == "utf-16" else 4
         sample = sample[: len(sample) - len(sample) % unit]
     text = _decode(sample, enc, complete)
-    return text is not None and odd_share(text) <= _MAX_ODD_SHARE
+    limit = _MAX_ODD_SHARE_UTF if enc.startswith("utf") else _MAX_ODD_SHARE
+    return text is not None and odd_share(text) <= limit
 
 
 def odd_share(text: str) -> float:

@@ -107,6 +107,8 @@ class ReferenceIndex:
                     )
             for ref_id, fps in by_ref.items():
                 self._add_locked(ref_id, fps)
+            for loaded in self._indexes.values():
+                loaded.index.settle()
             cold = not self._loaded
             self._loaded |= new
             if cold and self.cache_dir is not None:

@@ -759,6 +759,9 @@ class AudioIndex(SignalIndex):
         self._d_time = np.zeros(0, np.uint32)
         self._d_fine = np.zeros(0, np.uint8)
 
+    def settle(self) -> None:
+        self._flush()
+
     def compact(self) -> None:
         """Merge all additions into the main segment now (after a bulk load)."""
         self._merge(purge=self._dead > 0)

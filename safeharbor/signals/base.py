@@ -131,6 +131,13 @@ class SignalIndex(abc.ABC):
     def __len__(self) -> int:
         """Number of references held."""
 
+    def settle(self) -> None:
+        """Do now the work additions left pending (merging them into the arrays a search
+        reads), so that the next upload's search does not pay for it. Called after the
+        references are loaded; indexes that search their additions as they are need not
+        do anything."""
+        return None
+
     def save(self, folder: Path) -> bool:
         """Keep what is costly to rebuild (a trained index) in ``folder``, if it changed
         since the last save; returns whether anything was written. Most indexes rebuild

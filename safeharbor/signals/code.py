@@ -154,6 +154,7 @@ class CodeSignal(SignalType):
         if not text.strip():
             return []
         program = tokenize(text, media.name)
+        note = "; ".join(n for n in (note, program.note) if n) or None
         if role is Role.REFERENCE and program.generated:
             # a generated file (parsers, bindings, protobuf stubs) is the generator's work,
             # not the rights holder's, and matches every other output of that generator;

@@ -85,6 +85,8 @@ class Program:
     #: defined names and string literals (raw, not normalised), for object code
     names: list[str]
     strings: list[str]
+    #: what the uploader should know (much of it does not lex), or None
+    note: str | None = None
 
 
 def decode_source(data: bytes) -> str:
@@ -255,10 +257,12 @@ def tokenize(text: str, name: str | None) -> Program:
             for part in re.split(r"\W+", value)
             if part
         )
+    note = None
     if errors > max(20, len(tokens) // 10):
-        raise SignalError(
-            f"The file could not be read as {lexer.name} source code ({errors} tokens the "
-            "lexer does not recognise)."
+        # screened on what does lex, not refused: a file cut inside a string literal, or
+        # with junk added on purpose, must not escape the screen by failing to parse
+        note = (
+            f"{errors} tokens could not be read as {lexer.name} source code; the rest was compared"
         )
     return Program(
         language=language_of(lexer),
@@ -268,4 +272,5 @@ def tokenize(text: str, name: str | None) -> Program:
         generated=generated,
         names=names,
         strings=strings,
+        note=note,
     )

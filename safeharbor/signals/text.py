@@ -310,6 +310,12 @@ class TextIndex(SignalIndex):
             self._tokens[fp.kind] += tokens
             self._stores[fp.kind].add(h, slot, np.arange(len(h), dtype=np.uint32))
 
+    def settle(self) -> None:
+        # sorting the additions into the store's segments: seconds for a few thousand
+        # books, paid here at load time rather than by the first upload
+        for store in self._stores.values():
+            store.flush(self._alive, purge=False)
+
     def remove(self, ref_id: int) -> None:
         slot = self._slot_of.pop(ref_id, None)
         if slot is None:

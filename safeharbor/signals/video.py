@@ -763,7 +763,7 @@ class VideoIndex(SignalIndex):
                 r_track[m] = sl.track[h_slot[m]]
                 r_time[m] = sl.time[h_slot[m]]
             pairs.append((qtr[h_q], qpic[h_q], h_ref, r_track, r_time, h_d))
-        by_keys = self._by_keyframes(query, qtracks, min_score)
+        by_keys = self._by_keyframes(query, min_score)
         matches: list[SignalMatch] = []
         if not pairs:
             return best_per_ref(by_keys)
@@ -798,13 +798,8 @@ class VideoIndex(SignalIndex):
             matches.append(self._match(ref_id, _step(qt_.times), al, score, about))
         return _prefer_pdq(best_per_ref(matches), by_keys)
 
-    def _by_keyframes(
-        self, query: Sequence[Fingerprint], qtracks: Sequence[Track], min_score: float
-    ) -> list[SignalMatch]:
-        """Matches from the upload's keyframes (``video_keypoints``), lined up in time, the
-        span grown over the upload's PDQ pictures that agree with the line (``extend_span``:
-        keyframes are a picture every 2 s of the reference, so the first lined-up one can
-        come seconds after the copy starts)."""
+    def _by_keyframes(self, query: Sequence[Fingerprint], min_score: float) -> list[SignalMatch]:
+        """Matches from the upload's keyframes (``video_keypoints``), lined up in time."""
         out: list[SignalMatch] = []
         if not len(self._keys):
             return out
@@ -819,10 +814,6 @@ class VideoIndex(SignalIndex):
                 al = align(p.qi, p.qt, p.rt, p.distance, tol=vk.ALIGN_TOL_KEY)
                 if al is None:
                     continue
-                ref = self._refs.get(ref_id)
-                if ref is not None and qtracks:
-                    widest = max(qtracks, key=lambda t: len(t.times))
-                    al = extend_span(al, widest, qtracks, ref)
                 score = score_from_evidence(al.evidence)
                 if score < min_score:
                     continue
@@ -903,25 +894,19 @@ def _chosen(key: SignalMatch, pdq: SignalMatch) -> SignalMatch:
 
 
 def _agree(a: SignalMatch, b: SignalMatch) -> bool | None:
-    """Whether two matches' time lines put the upload span they share at the same
-    reference times, within ``AGREE_BY`` seconds (a keyframe places to about +-1.5 s) at
-    both of its ends: two straight lines are furthest apart at an end, and lines of
-    different speeds can cross in the middle (a PDQ line tilted to 1.10 by a slow pan
-    agrees with the true one at mid-span and is 3 s off at the end). None where they share
-    no part of the upload, or a line is not known."""
+    """Whether two matches' time lines put the middle of the upload span they share at the
+    same reference time, within ``AGREE_BY`` seconds (a keyframe places to about +-1.5 s);
+    None where they share no part of the upload, or a line is not known."""
     if a.query_span is None or b.query_span is None:
         return None
     lo = max(a.query_span.start, b.query_span.start)
     hi = min(a.query_span.end, b.query_span.end)
     if hi <= lo:
         return None
-    for t in (lo, hi):
-        ra, rb = _ref_time(a, t), _ref_time(b, t)
-        if ra is None or rb is None:
-            return None
-        if abs(ra - rb) > AGREE_BY:
-            return False
-    return True
+    ra, rb = _ref_time(a, (lo + hi) / 2), _ref_time(b, (lo + hi) / 2)
+    if ra is None or rb is None:
+        return None
+    return abs(ra - rb) <= AGREE_BY
 
 
 def _joined(m: SignalMatch, other: SignalMatch) -> SignalMatch:

@@ -1078,3 +1078,15 @@ def test_a_comment_that_mentions_generating_is_no_generator_marker() -> None:
         "/* @generated */\n",
     ):
         assert tokenize(marker + program(C, C.funcs), "gen.c").generated, marker
+
+
+def test_a_dense_line_of_literals_shared_verbatim_is_no_match() -> None:
+    # Go's byte-order idiom: one line, a dozen verbatim hashes, in unrelated programs
+    line = (
+        "\treturn uint64(b[7]) | uint64(b[6])<<8 | uint64(b[5])<<16 | uint64(b[4])<<24 | "
+        "uint64(b[3])<<32 | uint64(b[2])<<40 | uint64(b[1])<<48 | uint64(b[0])<<56\n"
+    )
+    ref = "package profile\n\nfunc get64(b []byte) uint64 {\n" + line + "}\n" + GO.unrelated
+    query = "package fnv\n\nfunc readUint64(b []byte) uint64 {\n\t_ = b[7]\n" + line + "}\n"
+    idx = index_of((1, [(ref, "legacy_profile.go")]))
+    assert all(m.score < 0.65 for m in idx.search(fps(query, "fnv.go"), 0.0))

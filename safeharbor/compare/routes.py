@@ -3,6 +3,7 @@ a queue), or any two files; JSON, or the side-by-side HTML report."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
@@ -11,9 +12,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from safeharbor.accounts.permissions import Perm, require
 from safeharbor.api import Caller, Svc, saved_upload
 from safeharbor.compare.report_html import render
-from safeharbor.compare.service import Comparison, compare_files
+from safeharbor.compare.service import compare_files
 from safeharbor.errors import InvalidInput, NotFound
 from safeharbor.naming import display_name
+from safeharbor.platform import Services
 from safeharbor.signals.base import SignalError
 
 router = APIRouter(tags=["review"])
@@ -21,7 +23,20 @@ router = APIRouter(tags=["review"])
 Format = Annotated[Literal["json", "html"], Query(description="json, or the HTML report")]
 
 
-def _answer(result: Comparison, fmt: str, title: str) -> Any:
+def _answer(
+    svc: Services, ref: Path, up: Path, names: tuple[str, str], fmt: str, title: str
+) -> Any:
+    """Compare with the signals the screen runs; unreadable content is a 400."""
+    try:
+        result = compare_files(
+            ref,
+            up,
+            reference_name=names[0],
+            upload_name=names[1],
+            signals=svc.platform.index.signals,
+        )
+    except SignalError as exc:
+        raise InvalidInput(f"could not compare: {exc}") from exc
     if fmt == "html":
         return HTMLResponse(render(result, title=title))
     return JSONResponse(result.view())
@@ -43,17 +58,9 @@ def compare_stored(
     ref, up = blobs.path_for(work.sha256), blobs.path_for(content.sha256)
     if not ref.is_file() or not up.is_file():
         raise NotFound("the stored file of the work or of the upload is gone")
-    try:
-        result = compare_files(
-            ref,
-            up,
-            reference_name=work.filename or work.title,
-            upload_name=content.filename or content.public_id,
-            signals=svc.platform.index.signals,
-        )
-    except SignalError as exc:
-        raise InvalidInput(f"could not compare: {exc}") from exc
-    return _answer(result, format, f"{work.title} / {content.title or content.public_id}")
+    names = (work.filename or work.title, content.filename or content.public_id)
+    title = f"{work.title} / {content.title or content.public_id}"
+    return _answer(svc, ref, up, names, format, title)
 
 
 @router.post("/api/compare")
@@ -70,10 +77,4 @@ def compare_uploaded(
     rname = display_name(reference.filename or "reference")
     uname = display_name(upload.filename or "upload")
     with saved_upload(reference, svc.platform) as ref, saved_upload(upload, svc.platform) as up:
-        try:
-            result = compare_files(
-                ref, up, reference_name=rname, upload_name=uname, signals=svc.platform.index.signals
-            )
-        except SignalError as exc:
-            raise InvalidInput(f"could not compare: {exc}") from exc
-    return _answer(result, format, f"{rname} / {uname}")
+        return _answer(svc, ref, up, (rname, uname), format, f"{rname} / {uname}")

@@ -189,9 +189,9 @@ def _readable(media: Media) -> tuple[str, str | None]:
 
             text = decode_source(media.read())
         else:
-            from safeharbor.documents.extract import extract_text
+            from safeharbor.signals.text import read_text
 
-            text = extract_text(media).text
+            text = read_text(media)[0]
     except SignalError as exc:
         return "", str(exc)
     if len(text) > MAX_SHOWN_CHARS:

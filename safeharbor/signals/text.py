@@ -161,15 +161,12 @@ def expected_chance(n: float, p: Profile, query_tokens: int, index_tokens: int) 
 
 
 def read_text(media: Media) -> tuple[str, str, tuple[str, ...]]:
-    """(text, format, notes) of an upload; raises ``SignalError`` for a scan."""
-    try:
-        from safeharbor.documents.extract import extract_text
-    except ImportError:  # the document extractor is not installed: plain UTF-8 only
-        try:
-            raw = media.read()
-        except OSError as exc:
-            raise SignalError(f"The file could not be read from storage ({exc}).") from None
-        return raw.decode("utf-8-sig", errors="replace"), "plain", ()
+    """(text, format, notes) of an upload, as ``documents.extract`` reads it; raises
+    ``SignalError`` for a scan (no text layer), which must not pass as "no match"."""
+    # imported here: the readers pull in lxml, pdfium and pysubs2, which pictures,
+    # videos and music never need
+    from safeharbor.documents.extract import extract_text
+
     ext = extract_text(media)
     if ext.no_text_layer:
         raise SignalError(

@@ -262,3 +262,25 @@ def test_members_sniffed_and_read_as_the_screen_would():
         "novel/notes.docx": "document",
         "src/main.py": "code",
     }
+
+
+def test_each_member_of_an_archive_gets_its_own_exact_hash_naming_it():
+    # an exact copy of a registered file inside a zip is matched like the file alone
+    import hashlib
+
+    from safeharbor.screening.fingerprinting import extract_all
+    from safeharbor.signals import all_signals
+    from safeharbor.signals.base import Media, Role
+
+    inner = b"\x89PNG not really, just bytes a registered file holds\n" * 50
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("release/poster.bin", inner)
+    data = buf.getvalue()
+    fps = extract_all(Media("archive", "application/zip", data=data), Role.QUERY, all_signals())
+    exact = [fp for fp in fps if fp.signal == "exact"]
+    assert exact[0].value == hashlib.sha256(data).digest()  # the upload itself comes first
+    assert any(
+        fp.value == hashlib.sha256(inner).digest() and fp.meta.get("member") == "release/poster.bin"
+        for fp in exact
+    )

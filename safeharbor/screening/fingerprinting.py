@@ -48,7 +48,7 @@ def _members(media: Media, role: Role, signals: Sequence[SignalType]) -> list[Fi
             continue  # nested archives are opened by the reader itself
         member = Media(found.modality, found.mime, path=m.path, data=data, name=m.name)
         for signal in signals:
-            if signal.name == "exact" or not signal.applies_to(member):
+            if not signal.applies_to(member):
                 continue
             try:
                 fps = signal.extract(member, role)

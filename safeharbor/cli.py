@@ -8,27 +8,41 @@ Exit status is 0 on success, non-zero with a one-line reason on standard error o
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from safeharbor.accounts.models import User
 from safeharbor.accounts.service import user_view
 from safeharbor.audit.service import history, record_view
+from safeharbor.blacklists import cli as blacklists_cli
+from safeharbor.cli_common import (
+    JsonOpt,
+    _emit,
+    _expand,
+    _fail,
+    _operator,
+    _parse_date,
+    _platform,
+    _progress,
+    _run,
+    _state,
+    ensure_operator,
+    err,
+    out,
+)
+from safeharbor.disclosure import cli as disclosure_cli
+from safeharbor.enforcement import cli as enforcement_cli
 from safeharbor.errors import InvalidInput, SafeharborError
+from safeharbor.evidence import cli as evidence_cli
 from safeharbor.naming import display_name
 from safeharbor.platform import Platform, Services
 from safeharbor.registry.service import ProofInput, work_view
+from safeharbor.reports import cli as reports_cli
 from safeharbor.screening.service import UPLOAD_WARNING, content_view
+from safeharbor.sharing import cli as sharing_cli
 from safeharbor.signals.base import SignalError
 
 app = typer.Typer(
@@ -56,15 +70,16 @@ profiles_app = typer.Typer(help="Jurisdiction profiles.", no_args_is_help=True)
 app.add_typer(notices_app, name="notices")
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(profiles_app, name="profiles")
-
-# markup off: titles and names are user data, and "[red]" in one must print as typed
-err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
-out = Console(soft_wrap=True, markup=False, highlight=False)
-
-_state: dict[str, Any] = {}
-T = TypeVar("T")
-
-OPERATOR = "admin"
+# After an infringement (each domain keeps its own commands beside its services)
+app.add_typer(evidence_cli.ledger_app, name="ledger")
+app.add_typer(evidence_cli.evidence_app, name="evidence")
+app.add_typer(
+    disclosure_cli.app, name="disclosure", help="Disclosure requests: ask, review, grant."
+)
+app.add_typer(enforcement_cli.app, name="strikes", help="Strikes and repeat-infringer status.")
+app.add_typer(blacklists_cli.app, name="blacklist", help="Blacklisted sites and apps; link checks.")
+app.add_typer(sharing_cli.app, name="share", help="Hash lists and blacklists shared with partners.")
+app.command("report")(reports_cli.report)
 
 
 @app.callback()
@@ -77,96 +92,6 @@ def _root(
     ] = None,
 ) -> None:
     _state["home"] = home
-
-
-def _platform() -> Platform:
-    if "platform" not in _state:
-        opened = Platform.open(_state.get("home"))
-        with opened.unit() as svc:
-            ensure_operator(svc)
-        _state["platform"] = opened
-    platform: Platform = _state["platform"]
-    return platform
-
-
-def ensure_operator(svc: Services) -> tuple[User, str | None]:
-    """The operator account, made on first use; returns (user, new API key or None)."""
-    from sqlalchemy import select
-
-    existing = svc.session.scalar(select(User).where(User.name == OPERATOR))
-    if existing is not None:
-        return existing, None
-    user = svc.accounts.create_user(OPERATOR, "admin")
-    key = svc.accounts.create_api_key(user, label="created at init")
-    key_file = svc.platform.settings.home / "admin-api-key"
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never world-readable
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
-    return user, key
-
-
-def _run(fn: Callable[[Services], T]) -> T:
-    """Run ``fn`` in one transaction; turn domain errors into a one-line message."""
-    try:
-        with _platform().unit() as svc:
-            return fn(svc)
-    except SafeharborError as exc:
-        _fail(exc.message)
-    raise AssertionError("unreachable")
-
-
-def _fail(message: str) -> None:
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
-def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
-
-
-def _operator(svc: Services, name: str | None = None) -> User:
-    return svc.accounts.get(name or OPERATOR)
-
-
-def _parse_date(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        _fail(f"invalid date {value!r}: use YYYY-MM-DD or an ISO 8601 time")
-        raise
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not err.is_terminal,
-        transient=True,
-    )
-
-
-def _expand(paths: list[Path]) -> Iterator[Path]:
-    for p in paths:
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                for f in sorted(files):
-                    if not f.startswith("."):
-                        yield Path(root) / f
-        elif p.exists():
-            yield p
-        else:
-            _fail(f"{display_name(p)}: no such file or folder")
-
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON objects, one per line.")]
 
 
 # -- service -------------------------------------------------------------------------------

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     #: a sender with this many unfounded notices, making up this share of theirs, is flagged
     unfounded_flag_count: int = 3
     unfounded_flag_share: float = 0.3
+    #: the Ed25519 key that signs tree heads, evidence packages and shared lists; kept
+    #: outside the database (default ``HOME/keys/ledger-ed25519.pem``)
+    signing_key_path: Path | None = None
 
     @property
     def db_url(self) -> str:

@@ -1,5 +1,11 @@
 """Every domain's models, imported together so the metadata (and Alembic) sees them all."""
 
+# Domains whose tables are read through their own modules register them by import.
+import safeharbor.blacklists.models  # noqa: F401
+import safeharbor.disclosure.models  # noqa: F401
+import safeharbor.enforcement.models  # noqa: F401
+import safeharbor.evidence.models  # noqa: F401
+import safeharbor.sharing.models  # noqa: F401
 from safeharbor.accounts.models import ApiKey, TermsAcceptance, User
 from safeharbor.audit.models import Record
 from safeharbor.db import Base

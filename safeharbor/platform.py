@@ -20,9 +20,16 @@ from safeharbor.screening.blobstore import BlobStore
 
 if TYPE_CHECKING:
     from safeharbor.accounts.service import AccountService
+    from safeharbor.blacklists.service import BlacklistService
+    from safeharbor.disclosure.service import DisclosureService
+    from safeharbor.enforcement.service import EnforcementService
+    from safeharbor.evidence.ledger import LedgerService
+    from safeharbor.evidence.package import EvidenceService
     from safeharbor.notices.service import NoticeService
     from safeharbor.registry.service import RegistryService
+    from safeharbor.reports.service import ReportService
     from safeharbor.screening.service import ScreeningService
+    from safeharbor.sharing.service import SharingService
 
 
 class Platform:
@@ -92,3 +99,45 @@ class Services:
         from safeharbor.notices.service import NoticeService
 
         return NoticeService(self)
+
+    @property
+    def ledger(self) -> LedgerService:
+        from safeharbor.evidence.ledger import LedgerService
+
+        return LedgerService(self)
+
+    @property
+    def evidence(self) -> EvidenceService:
+        from safeharbor.evidence.package import EvidenceService
+
+        return EvidenceService(self)
+
+    @property
+    def disclosure(self) -> DisclosureService:
+        from safeharbor.disclosure.service import DisclosureService
+
+        return DisclosureService(self)
+
+    @property
+    def enforcement(self) -> EnforcementService:
+        from safeharbor.enforcement.service import EnforcementService
+
+        return EnforcementService(self)
+
+    @property
+    def blacklists(self) -> BlacklistService:
+        from safeharbor.blacklists.service import BlacklistService
+
+        return BlacklistService(self)
+
+    @property
+    def sharing(self) -> SharingService:
+        from safeharbor.sharing.service import SharingService
+
+        return SharingService(self)
+
+    @property
+    def reports(self) -> ReportService:
+        from safeharbor.reports.service import ReportService
+
+        return ReportService(self)

@@ -1,0 +1,3 @@
+"""Tables of the blacklists domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the disclosure domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the evidence domain."""
+
+from __future__ import annotations

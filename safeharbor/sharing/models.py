@@ -1,0 +1,3 @@
+"""Tables of the sharing domain."""
+
+from __future__ import annotations

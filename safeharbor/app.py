@@ -7,13 +7,19 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from safeharbor import __version__
 from safeharbor.accounts.routes import router as accounts_router
+from safeharbor.blacklists.routes import router as blacklists_router
 from safeharbor.compare.routes import router as compare_router
+from safeharbor.disclosure.routes import router as disclosure_router
+from safeharbor.enforcement.routes import router as enforcement_router
 from safeharbor.errors import SafeharborError
+from safeharbor.evidence.routes import router as evidence_router
 from safeharbor.notices.pages import router as complaint_pages
 from safeharbor.notices.routes import router as notices_router
 from safeharbor.platform import Platform
 from safeharbor.registry.routes import router as registry_router
+from safeharbor.reports.routes import router as reports_router
 from safeharbor.screening.routes import router as screening_router
+from safeharbor.sharing.routes import router as sharing_router
 
 _INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>safeharbor</title></head><body><main>
@@ -52,5 +58,11 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(screening_router)
     app.include_router(notices_router)
     app.include_router(compare_router)
+    app.include_router(evidence_router)
+    app.include_router(disclosure_router)
+    app.include_router(enforcement_router)
+    app.include_router(blacklists_router)
+    app.include_router(sharing_router)
+    app.include_router(reports_router)
     app.include_router(complaint_pages)
     return app

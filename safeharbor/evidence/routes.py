@@ -1,0 +1,7 @@
+"""API routes of the evidence domain (included in `safeharbor/app.py`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api", tags=["evidence"])

@@ -58,7 +58,22 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     return user
 
 
+def restricted_user(
+    svc: Svc,
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> User:
+    """The caller, even if suspended or terminated: only for seeing and appealing one's
+    own strikes."""
+    key = _key(authorization, x_api_key)
+    if key is None:
+        raise Unauthorized("an API key is required (Authorization: Bearer KEY)")
+    return svc.accounts.authenticate(key, restricted_ok=True)
+
+
 Caller = Annotated[User, Depends(current_user)]
+#: a caller whose account may be suspended or terminated (strikes and appeals only)
+RestrictedCaller = Annotated[User, Depends(restricted_user)]
 MaybeCaller = Annotated[User | None, Depends(optional_user)]
 
 

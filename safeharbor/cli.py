@@ -37,6 +37,7 @@ from safeharbor.disclosure import cli as disclosure_cli
 from safeharbor.enforcement import cli as enforcement_cli
 from safeharbor.errors import InvalidInput, SafeharborError
 from safeharbor.evidence import cli as evidence_cli
+from safeharbor.evidence import package_cli  # noqa: F401  (its commands join evidence_app)
 from safeharbor.naming import display_name
 from safeharbor.platform import Platform, Services
 from safeharbor.registry.service import ProofInput, work_view
@@ -100,10 +101,18 @@ def _root(
 @app.command()
 def init() -> None:
     """Create the data folder and database, and the operator account with its API key."""
+    from safeharbor.evidence import keys
+
     platform = Platform.open(_state.get("home"))
     with platform.unit() as svc:
         _, key = ensure_operator(svc)
+        signing_key = keys.load_or_create(platform.settings)  # signs tree heads from now on
+        svc.ledger.integrate()
     out.print(f"safeharbor data folder: {platform.settings.home}")
+    out.print(
+        f"ledger signing key: {keys.key_path(platform.settings)} "
+        f"(key id {keys.key_id(signing_key)})"
+    )
     if key:
         out.print(f"operator API key (also in {platform.settings.home / 'admin-api-key'}): {key}")
 
@@ -209,7 +218,7 @@ def users_list(as_json: JsonOpt = False) -> None:
 
     rows = _run(
         lambda svc: [
-            user_view(u, _operator(svc))
+            svc.accounts.view_for(u, _operator(svc))
             for u in svc.session.scalars(select(User).order_by(User.id))
         ]
     )

@@ -73,6 +73,32 @@ class ProfessionalWorkHeuristic(BaseModel):
     min_bytes: int = 700 * 1024 * 1024
 
 
+class RepeatInfringerPolicy(BaseModel):
+    """The repeat-infringer policy (US 512(i), EU DSA 23, CN SPC Prov 9): levels by the
+    number of active strikes, each applied as soon as a strike is added and re-evaluated
+    when one is removed or expires.
+
+    1 ``warning``: the uploader is told; nothing else changes. 2 ``restricted``: every
+    upload waits for a reviewer before it is published. 3 ``higher_duty``: the stricter
+    (priority) match threshold for every work, and every upload reviewed. 4 ``suspended``
+    for ``suspension_days`` (uploads and API keys refused), then back to ``higher_duty``
+    while the strikes last. 5 ``terminated``: the account is closed for good (expiring
+    strikes do not reopen it; a strike lifted on appeal or counter-notice does), and
+    reported to the copyright authority where ``report_authority`` (unset: the ``cn``
+    profile reports, NCAC practice under Reg 13; ``us`` and ``eu`` do not).
+    """
+
+    #: a strike stops counting this many days after it was given (it is kept)
+    strike_days: int = 365
+    warning: int = 1
+    restricted: int = 2
+    higher_duty: int = 3
+    suspended: int = 4
+    terminated: int = 5
+    suspension_days: int = 30
+    report_authority: bool | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SAFEHARBOR_", env_nested_delimiter="__")
 
@@ -86,6 +112,7 @@ class Settings(BaseSettings):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     policies: dict[str, WorkTypePolicy] = Field(default_factory=_default_policies)
     professional: ProfessionalWorkHeuristic = Field(default_factory=ProfessionalWorkHeuristic)
+    repeat_infringer: RepeatInfringerPolicy = Field(default_factory=RepeatInfringerPolicy)
     #: largest upload accepted, in bytes
     max_upload_bytes: int = 4 * 1024**3
     #: largest decoded picture, in pixels (decompression bombs are refused above it)

@@ -39,9 +39,13 @@ class Platform:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_url)
         self.blobs = BlobStore(settings.blob_dir)
-        #: what uploads are screened against: registered works and the stay-down list
+        #: what uploads are screened against: registered works, the stay-down list and
+        #: partners' shared items
         cache = settings.home / "index-cache"
-        self.index = ReferenceIndex(sources=("work", "staydown"), cache_dir=cache)
+        self.index = ReferenceIndex(sources=("work", "staydown", "shared"), cache_dir=cache)
+        # kept where it was before shared items joined, so a kept copy is still adopted
+        # (adoption checks every reference it keeps against the loaded ones)
+        self.index.cache_dir = cache / "work-staydown"
         #: stored uploads, searched when a notice names a work but gives no address
         self.content_index = ReferenceIndex(sources=("content",), cache_dir=cache)
         #: derived data that is cheap to check and costly to rebuild (e.g. known titles)

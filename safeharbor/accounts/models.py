@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safeharbor.db import Base
@@ -36,6 +36,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(Text)
     terms_version: Mapped[str | None] = mapped_column(String(32))
     terms_accepted_at: Mapped[datetime | None]
+    #: public profile fields (homepage, bio): shown to everyone, so their links are
+    #: checked against the blacklist when set
+    profile: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="user")
 

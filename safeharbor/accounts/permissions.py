@@ -20,17 +20,34 @@ class Perm(enum.StrEnum):
     VIEW_ALL_CONTENT = "view_all_content"
     PROMOTE = "promote"
     VIEW_PERSONAL_DATA = "view_personal_data"
+    VIEW_REPORTS = "view_reports"  # transparency and compliance reports
+    REQUEST_DISCLOSURE = "request_disclosure"
+    DECIDE_DISCLOSURE = "decide_disclosure"
+    MANAGE_BLACKLIST = "manage_blacklist"  # admins only: list, remove, import sites/apps
+    MANAGE_SHARING = "manage_sharing"  # admins only: partners, hash-list export/import
+    VIEW_LEDGER = "view_ledger"  # inclusion and consistency proofs (staff); heads are public
 
 
 _GRANTS: dict[Role, frozenset[Perm]] = {
-    Role.HOLDER: frozenset({Perm.REGISTER_WORK, Perm.GRANT_LICENCE, Perm.UPLOAD}),
+    Role.HOLDER: frozenset(
+        {Perm.REGISTER_WORK, Perm.GRANT_LICENCE, Perm.UPLOAD, Perm.REQUEST_DISCLOSURE}
+    ),
     Role.UPLOADER: frozenset({Perm.UPLOAD}),
     Role.REVIEWER: frozenset(
-        {Perm.REVIEW, Perm.SCAN, Perm.VIEW_ALL_CONTENT, Perm.VIEW_PERSONAL_DATA, Perm.PROMOTE}
+        {
+            Perm.REVIEW,
+            Perm.SCAN,
+            Perm.VIEW_ALL_CONTENT,
+            Perm.VIEW_PERSONAL_DATA,
+            Perm.PROMOTE,
+            Perm.DECIDE_DISCLOSURE,
+            Perm.VIEW_REPORTS,
+            Perm.VIEW_LEDGER,
+        }
     ),
     Role.ADMIN: frozenset(Perm),
     # Authorities receive records through reviewed disclosure requests, not by role.
-    Role.AUTHORITY: frozenset(),
+    Role.AUTHORITY: frozenset({Perm.REQUEST_DISCLOSURE, Perm.VIEW_REPORTS}),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from safeharbor.accounts.permissions import Perm, require
 from safeharbor.accounts.service import user_view
@@ -38,9 +38,29 @@ def me(caller: Caller) -> dict[str, Any]:
     return user_view(caller, caller)
 
 
+class ProfileBody(BaseModel):
+    homepage: str | None = Field(None, max_length=500)
+    bio: str | None = Field(None, max_length=2000)
+
+
+@router.put("/me/profile")
+def set_profile(body: ProfileBody, svc: Svc, caller: Caller, ip: ClientIP) -> dict[str, Any]:
+    """Your public profile. Links in it to blacklisted sites or apps are disabled (shown
+    as a marker) and listed in ``blocked_links``."""
+    cleaned: dict[str, str] = {}
+    blocked: dict[str, list[dict[str, Any]]] = {}
+    for name, value in body.model_dump(exclude_none=True).items():
+        text, hits = svc.blacklists.disable_links(value, is_html=False)
+        cleaned[name] = text
+        if hits:
+            blocked[name] = [h.view() for h in hits]
+    svc.accounts.set_profile(caller, cleaned, blocked=blocked, ip=ip)
+    return {**user_view(caller, caller), "blocked_links": blocked}
+
+
 @router.get("/{name}")
-def get_user(name: str, svc: Svc, caller: Caller) -> dict[str, Any]:
-    return user_view(svc.accounts.get(name), caller)
+def get_user(name: str, svc: Svc, caller: Caller, ip: ClientIP) -> dict[str, Any]:
+    return svc.accounts.view_for(svc.accounts.get(name), caller, ip)
 
 
 @router.post("/{name}/keys", status_code=201)

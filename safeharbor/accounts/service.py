@@ -91,6 +91,11 @@ class AccountService:
             actor_ip=ip,
             payload={"name": user.name, "role": user.role},
         )
+        # a new account of someone terminated as a repeat infringer is created terminated,
+        # linked to the old one (a termination policy must not end at a new sign-up)
+        from safeharbor.enforcement.evasion import catch_evasion
+
+        catch_evasion(self.session, self.clock, user, actor=actor, ip=ip)
         return user
 
     def get(self, name_or_id: str | int) -> User:
@@ -206,13 +211,59 @@ class AccountService:
         )
         return user
 
-    def authenticate(self, key: str) -> User:
+    def authenticate(self, key: str, *, restricted_ok: bool = False) -> User:
+        """The key's user. A suspended or terminated account is refused, except where
+        ``restricted_ok``: the routes by which such a user sees their strikes and appeals
+        them (a repeat-infringer policy must leave a way to contest it)."""
         row = self.session.scalar(select(ApiKey).where(ApiKey.key_hash == _key_hash(key)))
         if row is None or row.revoked_at is not None:
             raise Unauthorized("invalid or revoked API key")
-        if row.user.status != "active":
+        if row.user.status != "active" and not (
+            restricted_ok and row.user.status in ("suspended", "terminated")
+        ):
             raise Unauthorized(f"account '{row.user.name}' is {row.user.status}")
         return row.user
+
+    def set_profile(
+        self,
+        user: User,
+        fields: dict[str, str],
+        *,
+        blocked: dict[str, list[dict[str, Any]]],
+        ip: str | None = None,
+    ) -> User:
+        """Store public profile fields (already checked: ``blocked`` lists the blacklisted
+        links that were disabled in them)."""
+        user.profile = {**(user.profile or {}), **fields}
+        audit.append(
+            self.session,
+            at=self.clock.now(),
+            action="profile.update",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=user.id,
+            actor_ip=ip,
+            payload={"fields": sorted(fields), "blacklisted_links": blocked},
+        )
+        return user
+
+    def view_for(self, user: User, viewer: User, ip: str | None = None) -> dict[str, Any]:
+        """``user_view``, and when it shows someone's personal data to another person (a
+        reviewer, an admin), a ledger record of that access: personal data is shown only
+        to those entitled, and each showing is accounted for."""
+        view = user_view(user, viewer)
+        if viewer.id != user.id and "email" in view:
+            audit.append(
+                self.session,
+                at=self.clock.now(),
+                action="personal_data.view",
+                subject_type="user",
+                subject_id=user.id,
+                actor_id=viewer.id,
+                actor_ip=ip,
+                payload={"fields": sorted(k for k in view if k not in _PUBLIC_FIELDS)},
+            )
+        return view
 
     def accept_terms(self, user: User, version: str, ip: str | None) -> bool:
         """Record acceptance once per terms version; returns True if newly accepted."""
@@ -239,6 +290,9 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+_PUBLIC_FIELDS = frozenset({"id", "name", "role", "status", "created_at", "profile"})
+
+
 def user_view(user: User, viewer: User | None) -> dict[str, Any]:
     """A user as ``viewer`` may see them: personal data only for the user themself and
     platform staff (reviewers, admins); everyone else sees the public part."""
@@ -248,6 +302,7 @@ def user_view(user: User, viewer: User | None) -> dict[str, Any]:
         "role": user.role,
         "status": user.status,
         "created_at": user.created_at.isoformat(),
+        "profile": dict(user.profile or {}),
     }
     if viewer is not None and (viewer.id == user.id or has(viewer, Perm.VIEW_PERSONAL_DATA)):
         out.update(

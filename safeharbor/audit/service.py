@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from safeharbor.audit.models import Record
+
+if TYPE_CHECKING:
+    from safeharbor.db import Database
 
 
 class AppendOnlyError(RuntimeError):
@@ -60,6 +63,13 @@ def append(
     session.add(rec)
     session.flush()
     return rec
+
+
+def append_apart(db: Database, **record: Any) -> None:
+    """``append`` in a transaction of its own: for the record of a refusal, which must
+    survive the rollback of the caller's transaction that the refusal's error causes."""
+    with db.session() as own:
+        append(own, **record)
 
 
 def history(session: Session, subject_type: str, subject_id: str | int) -> list[Record]:

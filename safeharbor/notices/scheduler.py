@@ -21,12 +21,20 @@ log = logging.getLogger("safeharbor.scheduler")
 def tick(platform: Platform, now: datetime | None = None) -> dict[str, int]:
     with platform.unit() as svc:
         done = svc.notices.run_clocks(now)
+        # strikes expire and suspensions end on the same clock
+        done.update(svc.enforcement.expire(now))
     try:
         with platform.unit() as svc:
             done["mailed"] = messages.deliver(svc.session, platform.settings, platform.clock)
     except OSError as exc:  # the mail server is down: the outbox keeps the messages
         log.warning("mail delivery failed: %s", exc)
         done["mailed"] = 0
+    # Seal what this tick (and every request since the last) appended: the ledger's
+    # maximum merge delay is one tick (see evidence/ledger.py).
+    with platform.unit() as svc:
+        before = svc.ledger.latest()
+        head = svc.ledger.integrate()
+        done["sealed"] = head.tree_size - (before.tree_size if before else 0)
     return done
 
 

@@ -321,6 +321,10 @@ class NoticeService:
             payload={"notice": notice.id, "measure": measure, "from": before, "to": content.state},
         )
         self._forward_to_uploader(notice, content, measure)
+        if measure != "forward":
+            # an upheld notice is a strike (repeat-infringer policy); "forward" leaves the
+            # content up, so nothing was found to infringe yet
+            self.s.enforcement.on_takedown(notice, content, actor, ip)
 
     def _stay_down(self, notice: Notice, content: Content) -> None:
         """Copy the upload's fingerprints onto the stay-down list: re-uploads are caught."""
@@ -652,6 +656,8 @@ class NoticeService:
             )
         if counter is not None:
             counter.status = "upheld"
+        # the content is back: the notice's strike is lifted and the level recomputed
+        self.s.enforcement.on_restored(notice, counter is not None, actor)
         notice.status = NoticeStatus.RESTORED
         notice.closed_at = now
         self._step(notice, "notice.restore", actor, None, why=why)

@@ -57,6 +57,19 @@ class Forwarding(BaseModel):
     counter_to_notifier: bool = True
 
 
+class DisclosureRules(BaseModel):
+    """Who may learn an uploader's identity, and on what ground (shared/LEGAL.md, Records)."""
+
+    #: a rights holder's request must cite a legal instrument (US: a 512(h) subpoena)
+    holder_basis_required: bool = False
+    #: what that instrument is, shown to the requester
+    holder_basis: str = "a valid notice of yours about the uploader's content"
+    #: the authority's ground, shown in the request form
+    authority_basis: str = "an order or request of a competent authority"
+    #: how long a granted request stays readable
+    grant_days: int = 30
+
+
 class Profile(BaseModel):
     name: str
     title: str
@@ -65,6 +78,7 @@ class Profile(BaseModel):
     counter: CounterRules
     clocks: Clocks
     forwarding: Forwarding = Field(default_factory=Forwarding)
+    disclosure: DisclosureRules = Field(default_factory=DisclosureRules)
 
     def check(self) -> Profile:
         for mode in [self.clocks.restoration, *self.clocks.restoration_modes]:

@@ -28,6 +28,9 @@ class MatchFacts:
     licence_id: int | None  # a licence in force for this uploader, if any
     #: a stay-down entry: content taken down on this notice (a re-upload is blocked)
     staydown_notice: int | None = None
+    #: a partner platform's shared item (not registered here): the partner's trust,
+    #: "trusted" (a match is held for proof) or "review" (a match goes to a reviewer)
+    shared: str | None = None
     query_span: list[float] | None = None
     reference_span: list[float] | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -96,6 +99,8 @@ def decide(
                     m,
                     threshold,
                 )
+            elif m.shared is not None:
+                v = _shared(m, threshold)
             else:
                 v = _infringing(m, settings, threshold, priority)
         elif m.score >= min(t.review, threshold):
@@ -157,7 +162,69 @@ def _infringing(m: MatchFacts, settings: Settings, threshold: float, priority: b
     )
 
 
+def _shared(m: MatchFacts, threshold: float) -> Verdict:
+    # The work is registered with a partner, not here: its holder has proven nothing to
+    # this platform, so a match is never blocked on it; a trusted partner's item holds
+    # the upload for proof or a licence, another's waits for a reviewer.
+    if m.shared == "trusted":
+        return Verdict(
+            Decision.HOLD,
+            f"Held: this upload matches (score {m.score:.2f}) the work {m.title!r}, "
+            "which a partner platform reports as protected.",
+            "Upload a licence from the rights holder, or proof that you own the work; a "
+            "reviewer will decide. Until then the upload is not published.",
+            m,
+            threshold,
+        )
+    return Verdict(
+        Decision.REVIEW,
+        f"Resembles the work {m.title!r} (score {m.score:.2f}), which a partner platform "
+        "reports as protected; a reviewer will check it before it is published.",
+        "No action is needed from you; you will be told the outcome.",
+        m,
+        threshold,
+    )
+
+
 _PRIORITY_LABEL = {
     "authority": "on an authority's protection list",
     "release_window": "in its theatrical-release or broadcast window",
 }
+
+
+def at_least_review(verdict: Verdict, active_strikes: int) -> Verdict:
+    """An uploader under repeat-infringer restrictions: what the screen would publish
+    waits for a reviewer instead (a hold or block stays as it is)."""
+    if verdict.decision not in (Decision.ALLOW, Decision.ALLOW_LICENSED):
+        return verdict
+    return Verdict(
+        Decision.REVIEW,
+        f"Your account has {active_strikes} active strike(s) under the repeat-infringer "
+        "policy: every upload is checked by a reviewer before it is published. " + verdict.reason,
+        "No action is needed from you; you will be told the outcome.",
+        verdict.deciding,
+        verdict.threshold,
+    )
+
+
+def with_blacklisted_links(verdict: Verdict, links: list[dict[str, Any]]) -> Verdict:
+    """An upload that links to blacklisted sites or apps: what would be published waits
+    for a reviewer, with the links named; a hold or block keeps its decision and gains the
+    reason. (The links themselves are disabled wherever the upload is shown.)"""
+    shown = ", ".join(sorted({str(h["entry"]["pattern"]) for h in links})[:5])
+    why = f"It links to sites or apps on the platform's blacklist ({shown})."
+    if verdict.decision not in (Decision.ALLOW, Decision.ALLOW_LICENSED):
+        return Verdict(
+            verdict.decision,
+            f"{verdict.reason} {why}",
+            verdict.next_step,
+            verdict.deciding,
+            verdict.threshold,
+        )
+    return Verdict(
+        Decision.REVIEW,
+        f"{why} A reviewer will check the upload before it is published.",
+        "Remove the links to infringing sites, or wait for the reviewer's decision.",
+        verdict.deciding,
+        verdict.threshold,
+    )

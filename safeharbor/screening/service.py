@@ -36,7 +36,13 @@ from safeharbor.screening.models import (
     HoldResponse,
     Screening,
 )
-from safeharbor.screening.policy import MatchFacts, Verdict, decide
+from safeharbor.screening.policy import (
+    MatchFacts,
+    Verdict,
+    at_least_review,
+    decide,
+    with_blacklisted_links,
+)
 from safeharbor.screening.probe import probe
 from safeharbor.screening.sniff import Sniffed, sniff_path
 from safeharbor.signals.base import Fingerprint, Media, Role, SignalError
@@ -45,6 +51,8 @@ if TYPE_CHECKING:
     from safeharbor.platform import Services
 
 PROMOTION_KINDS = ("feature", "recommend", "rank", "chart", "ads", "paid")
+#: how much of a text upload is searched for links to blacklisted sites
+_LINK_SCAN_BYTES = 8 * 1024 * 1024
 
 UPLOAD_WARNING = (
     "Upload only what you made yourself or are licensed to share. Uploading others' works "
@@ -187,6 +195,12 @@ class ScreeningService:
                 if staydown is not None and staydown.work_id not in by_work:
                     by_work[staydown.work_id] = staydown
                 continue
+            if ref.source == "shared":
+                # a partner platform's shared item: its trust decides (sharing.service)
+                shared = self.s.sharing.match_fact(ref, m)
+                if shared is not None and shared.work_id not in by_work:
+                    by_work[shared.work_id] = shared
+                continue
             if ref.work is None or ref.work.status != WorkStatus.APPROVED:
                 continue
             work = ref.work
@@ -294,7 +308,14 @@ class ScreeningService:
     ) -> tuple[Content, ScreenResult]:
         """The full upload path; the blob is stored before screening so that evidence of
         what was uploaded survives whatever the decision."""
-        require(uploader, Perm.UPLOAD)
+        # repeat-infringer policy: a suspended or terminated account is told why
+        stance = self.s.enforcement.upload_stance(uploader)
+        refusal = stance.refuse
+        if refusal is None and not has(uploader, Perm.UPLOAD):
+            refusal = f"{uploader.role} '{uploader.name}' ({uploader.status}) may not upload"
+        if refusal:
+            self._record_refusal(uploader, ip, refusal, filename or path.name)
+            raise Forbidden(refusal)
         if uploader.terms_version != self.settings.terms_version:
             raise Forbidden(
                 "accept the upload terms first: " + UPLOAD_WARNING + " (send accept_terms=true)"
@@ -303,8 +324,24 @@ class ScreeningService:
         title = clean_title(title) if title is not None else None
         sha, size, blob = self.platform.blobs.put_file(path, self.settings.max_upload_bytes)
         result = self.screen_file(
-            blob, uploader=uploader, title=title or name, sha256=sha, size=size, filename=name
+            blob,
+            uploader=uploader,
+            title=title or name,
+            sha256=sha,
+            size=size,
+            filename=name,
+            strict=stance.strict,
         )
+        if stance.review:
+            result.verdict = at_least_review(result.verdict, stance.active_strikes)
+        links = self._blacklisted_links(blob, result, title or name, name)
+        if links:
+            result.verdict = with_blacklisted_links(result.verdict, links)
+            result.notes.append(
+                "links to blacklisted sites are disabled wherever the upload is shown: "
+                + ", ".join(sorted({str(h["link"]) for h in links})[:10])
+            )
+            result.media_info = {**result.media_info, "blacklisted_links": links}
         now = self.clock.now()
         content = Content(
             public_id=new_public_id(),
@@ -329,9 +366,45 @@ class ScreeningService:
         )
         self.session.add(content)
         self.session.flush()
-        self._record_screening(content, result, "upload", uploader, ip)
+        screening = self._record_screening(content, result, "upload", uploader, ip)
         self._keep_for_locating(content, blob, result)
+        self.s.enforcement.on_upload_screened(content, result.verdict, screening, uploader)
         return content, result
+
+    def _blacklisted_links(
+        self, blob: Path, result: ScreenResult, title: str, filename: str
+    ) -> list[dict[str, Any]]:
+        """Links in the upload's title, name and (for text and documents) its text that
+        point at blacklisted sites or apps. Matched by pattern only: nothing is fetched."""
+        text: str | None = None
+        modality = result.sniffed.modality
+        try:
+            if modality == "text" or result.sniffed.mime in ("text/html", "application/xhtml+xml"):
+                # raw, so that the addresses inside HTML attributes are seen too
+                with blob.open("rb") as fh:
+                    text = fh.read(_LINK_SCAN_BYTES).decode("utf-8", errors="replace")
+            elif modality == "document":
+                from safeharbor.documents.extract import extract_text
+
+                media = Media(modality=modality, mime=result.sniffed.mime, path=blob, name=filename)
+                text = extract_text(media).text[:_LINK_SCAN_BYTES]
+        except (OSError, SignalError, InvalidInput):
+            text = None  # unreadable text was reported by the signals already
+        return self.s.blacklists.screen_upload(title=title, filename=filename, text=text)
+
+    def _record_refusal(self, uploader: User, ip: str | None, why: str, name: str) -> None:
+        # the caller's transaction is rolled back by the refusal; the attempt is evidence
+        # of a suspended or terminated account still trying, so it is kept on its own
+        audit.append_apart(
+            self.platform.db,
+            at=self.clock.now(),
+            action="upload.refused",
+            subject_type="user",
+            subject_id=uploader.id,
+            actor_id=uploader.id,
+            actor_ip=ip,
+            payload={"reason": why, "filename": display_name(name)},
+        )
 
     def _keep_for_locating(self, content: Content, blob: Path, result: ScreenResult) -> None:
         """Index the upload's reference fingerprints so a notice that names a work but no
@@ -547,6 +620,8 @@ class ScreeningService:
             actor_ip=ip,
             payload={"from": before, "to": content.state, "note": note},
         )
+        # a confirmed block is a strike; a release lifts the upload's strike
+        self.s.enforcement.on_reviewed(content, action, reviewer, ip)
         return content
 
     def review_queue(self) -> list[Content]:

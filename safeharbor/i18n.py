@@ -1,0 +1,97 @@
+"""Translations and locale-aware formatting for what people read: reports now, the web
+portals later.
+
+The catalogues are ordinary gettext ``.po`` files under ``safeharbor/web/translations``
+(``<lang>/LC_MESSAGES/messages.po``), keyed by the English text (the msgid). They are read
+at run time and compiled to ``.mo`` in memory with Babel, once per language, so editing a
+catalogue needs no build step. A string with no translation reads as its English msgid.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime as _babel_datetime
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+from safeharbor.errors import InvalidInput
+
+TRANSLATIONS = Path(__file__).parent / "web" / "translations"
+#: the languages a catalogue exists for; English is the msgid language
+LANGUAGES = ("zh_CN", "en")
+DEFAULT_LANGUAGE = "en"
+
+Translate = Callable[[str], str]
+
+
+def check_language(lang: str | None) -> str:
+    """``lang`` spelled the catalogue's way (``zh-CN`` and ``zh_cn`` are ``zh_CN``)."""
+    if not lang:
+        return DEFAULT_LANGUAGE
+    wanted = lang.replace("-", "_").lower()
+    for known in LANGUAGES:
+        if known.lower() == wanted or known.split("_")[0] == wanted:
+            return known
+    raise InvalidInput(f"unknown language {lang!r} (one of {', '.join(LANGUAGES)})")
+
+
+def catalogue_path(lang: str) -> Path:
+    return TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+
+
+def read_catalogue(lang: str) -> Catalog:
+    with catalogue_path(check_language(lang)).open("rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    """The compiled catalogue of ``lang`` (cached for the life of the process)."""
+    lang = check_language(lang)
+    path = catalogue_path(lang)
+    if not path.exists():
+        return gettext.NullTranslations()
+    buf = io.BytesIO()
+    write_mo(buf, read_catalogue(lang))
+    buf.seek(0)
+    return gettext.GNUTranslations(buf)
+
+
+def gettext_for(lang: str | None) -> Translate:
+    """The ``_`` function of a language: English text in, the translation out."""
+    return translations(check_language(lang)).gettext
+
+
+def _locale(lang: str | None) -> Locale:
+    try:
+        return Locale.parse(check_language(lang))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LANGUAGE)
+
+
+def format_datetime(dt: datetime, lang: str | None, tz: str | ZoneInfo = "UTC") -> str:
+    """A moment as the viewer reads it: in their time zone, in their language's style
+    (the zone is named, so a reader in another zone is not misled)."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return _babel_datetime(dt, "medium", tzinfo=zone, locale=_locale(lang)) + (f" ({zone.key})")
+
+
+def format_number(value: float | int, lang: str | None, digits: int = 2) -> str:
+    """A number with the language's grouping and decimal marks, at most ``digits`` places."""
+    fmt = "#,##0" + ("." + "#" * digits if digits > 0 else "")
+    return format_decimal(value, format=fmt, locale=_locale(lang))
+
+
+def format_share(value: float, lang: str | None) -> str:
+    """A share (0..1) as a percentage with one decimal."""
+    return format_percent(value, format="#,##0.0%", locale=_locale(lang))

@@ -12,12 +12,13 @@ from __future__ import annotations
 import gettext
 import io
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -84,6 +85,24 @@ def format_datetime(dt: datetime, lang: str | None, tz: str | ZoneInfo = "UTC") 
     (the zone is named, so a reader in another zone is not misled)."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     return _babel_datetime(dt, "medium", tzinfo=zone, locale=_locale(lang)) + (f" ({zone.key})")
+
+
+def format_period(
+    start: datetime, end: datetime, lang: str | None, tz: str | ZoneInfo = "UTC"
+) -> str:
+    """A period ``start <= t < end`` as people say it: whole days in the viewer's zone read
+    as dates with the last day included ("1 Jan 2026 – 31 Dec 2026"), anything else as
+    times."""
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    a, b = start.astimezone(zone), end.astimezone(zone)
+    if a.time() == b.time() == time(0) and b > a:
+        last = (b - timedelta(days=1)).date()
+        loc = _locale(lang)
+        return (
+            f"{_babel_date(a.date(), 'long', locale=loc)} – "
+            f"{_babel_date(last, 'long', locale=loc)} ({zone.key})"
+        )
+    return f"{format_datetime(start, lang, zone)} – {format_datetime(end, lang, zone)}"
 
 
 def format_number(value: float | int, lang: str | None, digits: int = 2) -> str:

@@ -534,3 +534,15 @@ def test_cli_writes_the_report(tmp_path):
         if platform is not None:
             platform.close()
         cli_common._state.clear()
+
+
+def test_a_period_of_whole_days_reads_with_its_last_day_included():
+    from datetime import UTC, datetime
+
+    from safeharbor.i18n import format_period
+
+    start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    assert format_period(start, end, "en") == "January 1, 2026 – December 31, 2026 (UTC)"
+    assert format_period(start, end, "zh_CN") == "2026年1月1日 – 2026年12月31日 (UTC)"
+    # not whole days in the viewer's zone: the times themselves
+    assert "8:00:00" in format_period(start, end, "en", "Asia/Shanghai")

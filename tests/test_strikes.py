@@ -478,3 +478,21 @@ def test_a_suspended_account_still_sees_and_appeals_its_strikes_over_the_api(
     assert r.status_code == 200 and len(r.json()["strikes"]) == 4
     r = client.post(f"/api/strikes/{strike_id}/appeal", json={"statement": "not mine"}, headers=key)
     assert r.status_code == 201, r.text
+
+
+def test_a_block_on_similarity_alone_is_no_strike_until_a_reviewer_confirms_it(
+    platform, people, tmp_path
+):
+    """A strike moves an account towards termination: a filter's score alone never gives
+    one. An exact copy or a stay-down re-upload rests on a finding already made; a close
+    match of a film (blocked by the film policy) waits for a reviewer's confirmation."""
+    ref = save(photo(44), tmp_path / "still.png")
+    approved_work(platform, people, ref, work_type="film")
+    copy = save(photo(44), tmp_path / "copy.jpg", quality=60)
+    content, res = upload(platform, people["uploader"].id, copy)
+    assert res.verdict.decision == "block" and not res.verdict.deciding.exact
+    assert strikes(platform, "alice")["strikes"] == []
+    with platform.unit() as svc:
+        svc.screening.review(content.public_id, "block", svc.accounts.get(people["reviewer"].id))
+    [strike] = strikes(platform, "alice")["strikes"]
+    assert strike["content"] == content.public_id

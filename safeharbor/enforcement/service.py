@@ -242,15 +242,19 @@ class EnforcementService:
     def on_upload_screened(
         self, content: Content, verdict: Verdict, screening: Screening, uploader: User
     ) -> Strike | None:
-        """An automatic block is a strike: it is only decided for an exact copy, a priority
-        work, a work type whose policy blocks on a match (complete films, series, music) or
-        a re-upload of content that was taken down and stays down, the cases where an
-        unlicensed upload is manifest. Holds and reviews are not: an uploader who clears a
-        hold with a licence infringed nothing. A block later released by a reviewer lifts
-        the strike (``on_reviewed``)."""
+        """An automatic block is a strike when it rests on a finding already made: a
+        byte-identical copy of a registered work, or a re-upload of content taken down on
+        a notice (stay-down). A block on similarity alone (a film matched at 0.85) stops
+        the upload but is no strike until a reviewer confirms it (``on_reviewed``): a
+        strike moves an account towards termination, and no filter's score alone should
+        do that (DSA art. 23 weighs gravity and intent; 512(i) asks for a *reasonable*
+        policy). Holds and reviews are not strikes: an uploader who clears a hold with a
+        licence infringed nothing. A block later released by a reviewer lifts the strike."""
         if verdict.decision != Decision.BLOCK:
             return None
         m = verdict.deciding
+        if m is None or not (m.exact or m.staydown_notice):
+            return None
         work_id = m.work_id if m is not None and m.work_id > 0 else None
         where = f" (stay-down of notice {m.staydown_notice})" if m and m.staydown_notice else ""
         return self.add_strike(

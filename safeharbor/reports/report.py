@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from safeharbor.i18n import Translate, format_datetime, format_number, format_share, gettext_for
+from safeharbor.i18n import (
+    Translate,
+    format_datetime,
+    format_number,
+    format_period,
+    format_share,
+    gettext_for,
+)
 from safeharbor.reports.charts import Chart
 from safeharbor.reports.figures import Figures
 from safeharbor.reports.sections import N_, Metric, Section
@@ -40,7 +47,7 @@ class Report:
         return format_datetime(dt, self.lang, self.tz)
 
     def period(self) -> str:
-        return f"{self.when(self.figures.start)} – {self.when(self.figures.end)}"
+        return format_period(self.figures.start, self.figures.end, self.lang, self.tz)
 
     def label(self, m: Metric) -> str:
         _ = self._

@@ -1090,3 +1090,19 @@ def test_a_dense_line_of_literals_shared_verbatim_is_no_match() -> None:
     query = "package fnv\n\nfunc readUint64(b []byte) uint64 {\n\t_ = b[7]\n" + line + "}\n"
     idx = index_of((1, [(ref, "legacy_profile.go")]))
     assert all(m.score < 0.65 for m in idx.search(fps(query, "fnv.go"), 0.0))
+
+
+def test_a_verbatim_copy_of_a_dozen_lines_reaches_the_acting_threshold() -> None:
+    # a function moved into another upload is often only a dozen lines: ~8 verbatim
+    # hashes, which the verbatim chance model (slope 1.0 per hash, measured rarer still)
+    # puts at 1e-5 expected chance matches; the old slope (0.7) left it at 0.56
+    from safeharbor.signals.code import expected_chance
+
+    assert expected_chance(7, 50, 1000, verbatim=True) <= 1e-4
+    assert expected_chance(7, 50, 1000) > 1e-3  # not for the normalised profile
+    idx, ref = ref_index(JAVA)
+    part = "\n".join(JAVA.funcs[1].split("\n")[:12])
+    m = best(idx, fps(program(JAVA, [part]), "Up.java"))
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80, m
+    assert m.evidence["profile"] == "verbatim"
+    assert_within(m.reference_span.as_list() if m.reference_span else [], lines_of(ref, part), 0.6)

@@ -7,6 +7,7 @@ copy is drawn directly from the same scene and then encoded like an upload would
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -394,3 +395,35 @@ def test_a_lined_up_span_grows_over_pictures_that_agree_and_stops_at_unrelated_o
         q_h,
     )
     assert extend_span(al, flat, [flat], _Ref([ref], {})).q_start == 6.0
+
+
+def test_each_line_is_judged_on_the_other_s_pairs_too() -> None:
+    """An uneven crop over a slow pan: PDQ's pictures match the second of the pan that
+    shows the same part best, so its line tilts (speed 1.1) and ends seconds late, while
+    the keyframes (verified geometry) follow the true line. The two agree at the middle
+    of the upload, and PDQ's spans more of it, so PDQ's line used to be reported; judged
+    on both sets of pairs, the keyframes' line wins and is reported over the whole span."""
+    from safeharbor.signals.video import ALIGN_TOL, CANDIDATE_RADIUS, _Pairs, _weights
+
+    q = np.arange(30, dtype=float)
+    # PDQ: every second, weakly (54 bits), on the tilted line ref = 1.1 q + 5
+    pdq_d = np.full(30, 54.0)
+    pdq_pairs = _Pairs(np.arange(30), q, 1.1 * q + 5, pdq_d, _weights(pdq_d), ALIGN_TOL)
+    # keyframes (one every 2 s in the reference) from 3 s on, on the true line ref = q + 5
+    kq = q[3:]
+    k_d = np.zeros(len(kq))
+    key_pairs = _Pairs(
+        np.arange(len(kq)), kq, 2 * np.round((kq + 5) / 2), k_d, _weights(k_d), vk.ALIGN_TOL_KEY
+    )
+    assert CANDIDATE_RADIUS > 54
+    pdq = _placed(0.9, (0.0, 30.0), 5.0, "full", evidence=7.5)
+    pdq.evidence["speed"] = 1.1
+    pdq = dataclasses.replace(pdq, reference_span=Span(5.0, 38.0))
+    key = _placed(1.0, (3.0, 30.0), 5.0, "keyframes", evidence=27.0)
+    # without the pairs: PDQ's line, as before
+    (old,) = _prefer_pdq([pdq], [key])
+    assert old.evidence["query_track"] == "full"
+    (chosen,) = _prefer_pdq([pdq], [key], {id(pdq): pdq_pairs, id(key): key_pairs})
+    assert chosen.evidence["query_track"] == "keyframes"
+    assert chosen.query_span == Span(0.0, 30.0)  # widened to what PDQ lined up
+    assert chosen.reference_span == Span(5.0, 35.0)  # placed by the keyframes' line

@@ -54,9 +54,9 @@ Design (figures in ``docs/benchmarks.md``, section "Video"; sampling and decodin
   time by the same ``align`` (wider tolerance: a keyframe stands for 2 s), weighed by
   their inliers, and scored with the same anchors. They find what PDQ tracks cannot:
   uneven crops, large overlays, picture-in-picture windows without clean edges. Where
-  the PDQ tracks score 0.80 or more for the same reference, their match is reported
-  instead unless the keyframes line up a longer part of the upload (``_prefer_pdq``): a
-  picture a second places the segment more precisely.
+  the PDQ tracks also score 0.80 or more for the same reference, the line reported is
+  the one that the PDQ and keyframe pairs together bear out best (``_chosen``): a picture
+  a second places a segment more precisely, but a slow pan tilts PDQ's line.
 
 Score calibration (``score_from_evidence``): piecewise linear in the evidence through
 ``(0, 0)``, ``(E50, 0.50)``, ``(E65, 0.65)``, ``(E80, 0.80)`` and ``(E_ONE, 1.0)``. The
@@ -147,8 +147,9 @@ REF_CROP = (0.10, 0.10, 0.90, 0.75)
 #: shows exactly the reference's crop window
 ZOOM_CROPS = (0.0, 0.05, 0.10)
 
-#: where PDQ and keyframes both score this much and agree, the longer alignment is
-#: reported, PDQ's unless the keyframes' is longer by LONGER_BY seconds (``_chosen``)
+#: where PDQ and keyframes both score this much, the line both sets of pairs bear out
+#: best is reported; without the pairs, PDQ's unless the keyframes' alignment is longer by
+#: LONGER_BY seconds (``_chosen``)
 PDQ_SUFFICES = 0.80
 LONGER_BY = 2.0
 #: ... where the two lines put the same upload moment more than this many seconds apart
@@ -763,7 +764,10 @@ class VideoIndex(SignalIndex):
                 r_track[m] = sl.track[h_slot[m]]
                 r_time[m] = sl.time[h_slot[m]]
             pairs.append((qtr[h_q], qpic[h_q], h_ref, r_track, r_time, h_d))
-        by_keys = self._by_keyframes(query, min_score)
+        # the picture pairs each match was lined up on, to weigh one line against the
+        # other's pairs where PDQ and keyframes both match a reference (``_chosen``)
+        support: dict[int, _Pairs] = {}
+        by_keys = self._by_keyframes(query, min_score, support)
         matches: list[SignalMatch] = []
         if not pairs:
             return best_per_ref(by_keys)
@@ -774,16 +778,17 @@ class VideoIndex(SignalIndex):
                 continue
             m = rid == ref_id
             group = qk[m] * 1024 + rk[m]
-            best: tuple[Alignment, int, int] | None = None
+            best: tuple[Alignment, int, int, _Pairs] | None = None
             for g in np.unique(group).tolist():
                 gm = group == g
                 qtr_ = qtracks[g // 1024]
-                al = align(qp[m][gm], qtr_.times[qp[m][gm]], rtm[m][gm], dist[m][gm])
+                args = (qp[m][gm], qtr_.times[qp[m][gm]], rtm[m][gm], dist[m][gm])
+                al = align(*args)
                 if al is not None and (best is None or al.evidence > best[0].evidence):
-                    best = (al, g // 1024, g % 1024)
+                    best = (al, g // 1024, g % 1024, _Pairs(*args, _weights(args[3]), ALIGN_TOL))
             if best is None:
                 continue
-            al, qi, ri = best
+            al, qi, ri, used = best
             score = score_from_evidence(al.evidence)
             if score < min_score:
                 continue
@@ -796,10 +801,14 @@ class VideoIndex(SignalIndex):
                 "reference_track": rt_.name,
             }
             matches.append(self._match(ref_id, _step(qt_.times), al, score, about))
-        return _prefer_pdq(best_per_ref(matches), by_keys)
+            support[id(matches[-1])] = used
+        return _prefer_pdq(best_per_ref(matches), by_keys, support)
 
-    def _by_keyframes(self, query: Sequence[Fingerprint], min_score: float) -> list[SignalMatch]:
-        """Matches from the upload's keyframes (``video_keypoints``), lined up in time."""
+    def _by_keyframes(
+        self, query: Sequence[Fingerprint], min_score: float, support: dict[int, _Pairs]
+    ) -> list[SignalMatch]:
+        """Matches from the upload's keyframes (``video_keypoints``), lined up in time;
+        the pairs each was lined up on go to ``support`` (by the match's ``id``)."""
         out: list[SignalMatch] = []
         if not len(self._keys):
             return out
@@ -828,6 +837,8 @@ class VideoIndex(SignalIndex):
                     "scale": p.scale,
                 }
                 out.append(self._match(ref_id, q_step, al, score, about))
+                w = _weights(p.distance)
+                support[id(out[-1])] = _Pairs(p.qi, p.qt, p.rt, p.distance, w, vk.ALIGN_TOL_KEY)
         return out
 
     @staticmethod
@@ -858,39 +869,72 @@ class VideoIndex(SignalIndex):
         )
 
 
-def _prefer_pdq(pdq: list[SignalMatch], keys: list[SignalMatch]) -> list[SignalMatch]:
-    """Per reference, the better of the PDQ and the keyframe match (``_chosen``)."""
+def _prefer_pdq(
+    pdq: list[SignalMatch], keys: list[SignalMatch], support: dict[int, _Pairs] | None = None
+) -> list[SignalMatch]:
+    """Per reference, the better of the PDQ and the keyframe match (``_chosen``);
+    ``support``: the picture pairs each match was lined up on, by the match's ``id``."""
     best = {m.ref_id: m for m in pdq}
     for m in keys:
         cur = best.get(m.ref_id)
-        best[m.ref_id] = m if cur is None else _chosen(m, cur)
+        best[m.ref_id] = m if cur is None else _chosen(m, cur, support)
     return sorted(best.values(), key=lambda m: (-m.score, m.ref_id))
 
 
-def _chosen(key: SignalMatch, pdq: SignalMatch) -> SignalMatch:
+def _chosen(
+    key: SignalMatch, pdq: SignalMatch, support: dict[int, _Pairs] | None = None
+) -> SignalMatch:
     """Where either is short of a match (``PDQ_SUFFICES``), the higher score. Where both
-    match:
+    match and the picture pairs of both are known (``support``), the line that the pairs
+    of *both* bear out best (``_joint``), its span widened to what either lined up
+    (``_joined``) where the two place the upload alike (``_agree``): PDQ pictures that a
+    caption or a crop moved too far do not line up, keyframes between two reference
+    keyframes do not either, and each side often misses the first seconds the other has.
+    Each line is judged on the other's pairs too because each can be wrong in its own way:
 
-    * their time lines place the upload alike (``_agree``): the one that lines up a longer
-      part of the upload by more than ``LONGER_BY`` seconds, and otherwise PDQ's (a picture
-      every second places a segment more precisely than a keyframe every ``vk.REF_STEP``
-      seconds), its span widened to what either lined up (``_joined``): PDQ pictures that
-      a caption or a crop moved too far do not line up, keyframes between two reference
-      keyframes do not either, and each side often misses the first seconds the other has;
-    * they place it differently: the one with more evidence. The PDQ hashes of a still
-      shot, a slow pan or zoom change little from one second to the next, so PDQ pairs of
-      neighbouring seconds are nearly as close as the true ones and, under a caption, the
-      line can slip by seconds; a keyframe pair is a verified geometry (one place and size
-      of the reference in the upload, ``video_keypoints``), where the wrong second of a pan
-      lands elsewhere. Measured on ``bench/video_bench.py`` (``docs/benchmarks.md``).
+    * the PDQ hashes of a still shot, a slow pan or zoom change little from one second to
+      the next, and a crop that moves the picture (uneven, or a window) matches the
+      second of the pan that shows the same part best, so PDQ's line can slip or tilt by
+      seconds; a keyframe pair is a verified geometry (one place and size of the
+      reference in the upload, ``video_keypoints``), where the wrong second of a pan
+      lands elsewhere, so a slipped PDQ line finds few keyframe pairs on it;
+    * a keyframe line rests on a keyframe every ``vk.REF_STEP`` seconds and can be a
+      second or two off at the ends of a short segment, so it finds fewer of the PDQ
+      pictures (a second apart, ``ALIGN_TOL``) than PDQ's own line does.
+
+    Without the pairs (or where they share no part of the upload): by placement and
+    length as below. Placed more than ``AGREE_BY`` apart: the one with more evidence;
+    placed alike: PDQ's (a picture every second places a segment more precisely), unless
+    the keyframes line up a longer part of the upload by more than ``LONGER_BY`` seconds.
+    Measured on ``bench/video_bench.py`` (``docs/benchmarks.md``).
     """
     if min(key.score, pdq.score) < PDQ_SUFFICES:
         return key if key.score > pdq.score else pdq
     agree = _agree(key, pdq)
+    pk = pp = None
+    if support is not None:
+        pk, pp = support.get(id(key)), support.get(id(pdq))
+    if agree is not None and pk is not None and pp is not None:
+        # PDQ on a tie: the finer line
+        win, other = (key, pdq) if _joint(key, pk, pp) > _joint(pdq, pk, pp) else (pdq, key)
+        return _joined(win, other) if agree else win
     if agree is False:
         return key if _evidence(key) > _evidence(pdq) else pdq
     win, other = (key, pdq) if _length(key) > _length(pdq) + LONGER_BY else (pdq, key)
     return _joined(win, other) if agree else win
+
+
+def _joint(m: SignalMatch, *pairs: _Pairs) -> float:
+    """The evidence that ``m``'s time line finds among each set of picture pairs (each
+    with its own tolerance, each upload picture once), summed."""
+    speed, offset = m.evidence.get("speed"), m.evidence.get("offset_s")
+    if not isinstance(speed, int | float) or not isinstance(offset, int | float):
+        return 0.0
+    total = 0.0
+    for p in pairs:
+        al = p.evaluate(float(speed), float(offset))
+        total += 0.0 if al is None else al.evidence
+    return total
 
 
 def _agree(a: SignalMatch, b: SignalMatch) -> bool | None:

@@ -198,6 +198,19 @@ def test_fingerprint_packs_hashes_with_offsets_and_says_what_it_holds() -> None:
     assert q.meta["hashes"] > fp.meta["hashes"]
 
 
+def test_a_short_query_keeps_every_k_gram_and_a_long_one_is_winnowed() -> None:
+    # a substituted word beside a hash the reference kept can lose it from a winnowed
+    # query; a short query has few shared hashes and keeps them all
+    short = SIG.extract_text(REF_EN[:2000], Role.QUERY)[0]
+    assert short.meta["w"] == 1
+    assert short.meta["hashes"] == short.meta["tokens"] - T.PROFILES["words"].k + 1
+    long_text = " ".join([REF_EN, *OTHER_EN] * 2)
+    assert len(tokenize(long_text)) > T.SHORT_QUERY_TOKENS
+    winnowed = SIG.extract_text(long_text, Role.QUERY)[0]
+    assert winnowed.meta["w"] == T.PROFILES["words"].w_query
+    assert winnowed.meta["hashes"] < 0.8 * winnowed.meta["tokens"]
+
+
 def test_chinese_text_gets_the_character_profile() -> None:
     fps = SIG.extract_text(REF_ZH[:2000], Role.QUERY)
     assert [fp.kind for fp in fps] == ["chars"]

@@ -19,6 +19,8 @@ from safeharbor.index.references import ReferenceIndex
 from safeharbor.screening.blobstore import BlobStore
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from safeharbor.accounts.service import AccountService
     from safeharbor.blacklists.service import BlacklistService
     from safeharbor.disclosure.service import DisclosureService
@@ -51,6 +53,7 @@ class Platform:
         #: derived data that is cheap to check and costly to rebuild (e.g. known titles)
         self.cache: dict[str, Any] = {}
         self._migrated = False
+        self._signing_key: Ed25519PrivateKey | None = None
 
     @classmethod
     def open(cls, home: Path | str | None = None, clock: Clock | None = None) -> Platform:
@@ -68,6 +71,15 @@ class Platform:
         """Services sharing one transaction: all of it is stored, or none of it."""
         with self.db.session() as session:
             yield Services(self, session)
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The platform's Ed25519 key (tree heads, evidence packages, shared lists), read
+        from its file once per process and made there if missing."""
+        if self._signing_key is None:
+            from safeharbor.evidence import keys
+
+            self._signing_key = keys.load_or_create(self.settings)
+        return self._signing_key
 
     def close(self) -> None:
         self.db.dispose()

@@ -123,14 +123,11 @@ class LedgerService:
         self.session = services.session
         self.clock = services.platform.clock
         self.settings = services.platform.settings
-        self._signing_key: Ed25519PrivateKey | None = None
 
     # -- the key ------------------------------------------------------------------------
 
     def signing_key(self) -> Ed25519PrivateKey:
-        if self._signing_key is None:
-            self._signing_key = keys.load_or_create(self.settings)
-        return self._signing_key
+        return self.services.platform.signing_key()
 
     def public_key_pem(self) -> str:
         return keys.public_pem(self.signing_key())

@@ -257,7 +257,7 @@ class EvidenceService:
             "tree_head.json": _json(head),
             "records.jsonl": ("\n".join(records_lines) + "\n").encode("utf-8"),
             "contents.json": _json(contents),
-            "public_key.pem": keys.public_pem(self._key()).encode("ascii"),
+            "public_key.pem": keys.public_pem(self.platform.signing_key()).encode("ascii"),
         }
         if ent.personal_data:
             files["uploaders.json"] = _json(
@@ -294,7 +294,7 @@ class EvidenceService:
                 "grants": ent.grants,
                 "why": ent.why,
             },
-            "key_id": keys.key_id(self._key()),
+            "key_id": keys.key_id(self.platform.signing_key()),
             "tree_head": head,
             "counts": {
                 "records": len(records_lines),
@@ -305,7 +305,7 @@ class EvidenceService:
             "files": listed,
         }
         manifest_bytes = _json(manifest)
-        signature = keys.sign(self._key(), MANIFEST_CONTEXT + manifest_bytes)
+        signature = keys.sign(self.platform.signing_key(), MANIFEST_CONTEXT + manifest_bytes)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".part")
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -346,11 +346,6 @@ class EvidenceService:
             tree_size=size,
             entitlement=ent,
         )
-
-    def _key(self) -> Any:
-        if "signing_key" not in self.platform.cache:
-            self.platform.cache["signing_key"] = keys.load_or_create(self.platform.settings)
-        return self.platform.cache["signing_key"]
 
 
 def inclusion_paths(session: Session, record_ids: list[int], size: int) -> dict[int, list[bytes]]:

@@ -147,7 +147,7 @@ class SharingService:
             raise InvalidInput(f"--what must be one of {', '.join(WHAT)}")
         hashes = self._hash_rows(since) if what in ("hashes", "all") else []
         blacklist = self._blacklist_rows(since) if what in ("blacklist", "all") else []
-        key = keys.load_or_create(self.settings)
+        key = self.platform.signing_key()
         now = self.clock.now()
         manifest = fmt.write_package(
             out,

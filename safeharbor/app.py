@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
-from safeharbor import __version__
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from safeharbor import __version__, portals
 from safeharbor.accounts.routes import router as accounts_router
 from safeharbor.blacklists.routes import router as blacklists_router
 from safeharbor.compare.routes import router as compare_router
@@ -20,15 +25,29 @@ from safeharbor.registry.routes import router as registry_router
 from safeharbor.reports.routes import router as reports_router
 from safeharbor.screening.routes import router as screening_router
 from safeharbor.sharing.routes import router as sharing_router
+from safeharbor.web.errors import error_page
+from safeharbor.web.page import SignInRequired
+from safeharbor.web.routes import router as web_router
 
-_INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>safeharbor</title></head><body><main>
-<h1>safeharbor</h1>
-<p>Copyright protection for this platform: rights registry, upload screening.</p>
-<ul><li><a href="/complaints">Copyright complaints / 版权投诉</a></li>
-<li><a href="/docs">API documentation (OpenAPI)</a></li>
-<li><a href="/healthz">Service health</a></li></ul>
-</main></body></html>"""
+STATIC = Path(__file__).parent / "web" / "static"
+
+# The portals' pages load only this site's own scripts, styles and media; no page may be
+# framed (clickjacking of a takedown or a grant).
+_PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/healthz", "/docs", "/openapi", "/redoc"))
 
 
 def create_app(platform: Platform | None = None) -> FastAPI:
@@ -41,12 +60,22 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.state.platform = platform
 
     @app.exception_handler(SafeharborError)
-    async def _domain_error(_request: Request, exc: SafeharborError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    async def _domain_error(request: Request, exc: SafeharborError) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        # a page: a visitor who must sign in is sent to do so and brought back
+        if isinstance(exc, SignInRequired):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse("/login?next=" + quote(target), status_code=303)
+        return error_page(request, platform, exc)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        return _INDEX
+    @app.middleware("http")
+    async def _page_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        if not _is_api(request):
+            for name, value in _PAGE_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
 
     @app.get("/healthz", tags=["service"])
     def health() -> dict[str, object]:
@@ -65,4 +94,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(sharing_router)
     app.include_router(reports_router)
     app.include_router(complaint_pages)
+    app.include_router(web_router)
+    for router in portals.routers():
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -137,6 +137,24 @@ class Settings(BaseSettings):
     #: the Ed25519 key that signs tree heads, evidence packages and shared lists; kept
     #: outside the database (default ``HOME/keys/ledger-ed25519.pem``)
     signing_key_path: Path | None = None
+    #: the portals: language and time zone for a visitor who has not chosen one
+    web_language: Literal["zh_CN", "en"] = "zh_CN"
+    web_timezone: str = "Asia/Shanghai"
+    #: a browser session ends after this long without a page being read
+    session_hours: float = 12.0
+    #: the session cookie's Secure flag: "auto" sets it except for plain http to a
+    #: loopback address (a local trial); behind TLS "always"
+    secure_cookies: Literal["auto", "always"] = "auto"
+    #: failed sign-ins allowed per account and per address in the window
+    signin_failures_per_account: int = 5
+    signin_failures_per_address: int = 20
+    signin_window_minutes: int = 15
+    #: the platform's designated contact for copyright matters, shown on the public page
+    #: (Reg 14 and DMCA 512(c)(2) ask it to be easy to find)
+    contact_name: str = "Copyright team"
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    contact_address: str | None = None
 
     @property
     def db_url(self) -> str:

@@ -2,7 +2,8 @@
 portals later.
 
 The catalogues are ordinary gettext ``.po`` files under ``safeharbor/web/translations``
-(``<lang>/LC_MESSAGES/messages.po``), keyed by the English text (the msgid). They are read
+(``<lang>/LC_MESSAGES/*.po``: ``messages.po`` for reports and shared words, one file per
+portal beside it), keyed by the English text (the msgid). They are read
 at run time and compiled to ``.mo`` in memory with Babel, once per language, so editing a
 catalogue needs no build step. A string with no translation reads as its English msgid.
 """
@@ -50,22 +51,33 @@ def catalogue_path(lang: str) -> Path:
     return TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
 
 
-def read_catalogue(lang: str) -> Catalog:
-    with catalogue_path(check_language(lang)).open("rb") as fh:
+def catalogue_paths(lang: str) -> list[Path]:
+    """Every catalogue file of ``lang``: ``messages.po`` first, then the portals' files."""
+    folder = TRANSLATIONS / check_language(lang) / "LC_MESSAGES"
+    rest = sorted(p for p in folder.glob("*.po") if p.name != "messages.po")
+    main = folder / "messages.po"
+    return ([main] if main.exists() else []) + rest
+
+
+def read_catalogue(lang: str, path: Path | None = None) -> Catalog:
+    with (path or catalogue_path(check_language(lang))).open("rb") as fh:
         return read_po(fh, locale=lang)
 
 
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
-    """The compiled catalogue of ``lang`` (cached for the life of the process)."""
+    """The compiled catalogues of ``lang``, chained (cached for the life of the process)."""
     lang = check_language(lang)
-    path = catalogue_path(lang)
-    if not path.exists():
-        return gettext.NullTranslations()
-    buf = io.BytesIO()
-    write_mo(buf, read_catalogue(lang))
-    buf.seek(0)
-    return gettext.GNUTranslations(buf)
+    chain: gettext.NullTranslations | None = None
+    for path in reversed(catalogue_paths(lang)):
+        buf = io.BytesIO()
+        write_mo(buf, read_catalogue(lang, path))
+        buf.seek(0)
+        t = gettext.GNUTranslations(buf)
+        if chain is not None:
+            t.add_fallback(chain)
+        chain = t
+    return chain or gettext.NullTranslations()
 
 
 def gettext_for(lang: str | None) -> Translate:

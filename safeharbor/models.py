@@ -6,6 +6,7 @@ import safeharbor.disclosure.models  # noqa: F401
 import safeharbor.enforcement.models  # noqa: F401
 import safeharbor.evidence.models  # noqa: F401
 import safeharbor.sharing.models  # noqa: F401
+import safeharbor.web.models  # noqa: F401
 from safeharbor.accounts.models import ApiKey, TermsAcceptance, User
 from safeharbor.audit.models import Record
 from safeharbor.db import Base

@@ -31,12 +31,13 @@ from safeharbor.web.routes import router as web_router
 
 STATIC = Path(__file__).parent / "web" / "static"
 
-# The portals' pages load only this site's own scripts, styles and media; no page may be
-# framed (clickjacking of a takedown or a grant).
+# The portals' pages run only this site's own scripts and load only its own media; no page
+# may be framed (clickjacking of a takedown or a grant). Inline styles are allowed: the
+# charts are SVG with style attributes, and a style cannot run code.
 _PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-        "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+        "style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",

@@ -165,14 +165,18 @@ def users_add(
     phone: Annotated[str | None, typer.Option()] = None,
     real_name: Annotated[str | None, typer.Option("--real-name")] = None,
     key: Annotated[bool, typer.Option("--key", help="Also create an API key.")] = False,
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a password, to sign in to the portals.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create an account."""
+    secret = _ask_password(name) if password else None
 
     def do(svc: Services) -> dict[str, Any]:
         op = _operator(svc)
         user = svc.accounts.create_user(
-            name, role, email=email, phone=phone, real_name=real_name, actor=op
+            name, role, email=email, phone=phone, real_name=real_name, actor=op, password=secret
         )
         view = user_view(user, op)
         if key:
@@ -186,6 +190,52 @@ def users_add(
         out.print(f"user {view['id']} {view['name']} ({view['role']})")
         if key:
             out.print(f"API key (shown once): {view['api_key']}")
+
+
+def _ask_password(name: str) -> str:
+    """A new password, typed twice without echo (or SAFEHARBOR_PASSWORD, for scripts),
+    held to the portals' rules."""
+    import os
+
+    from safeharbor.web.signin import check_new_password
+
+    secret = os.environ.get("SAFEHARBOR_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        return check_new_password(secret, name)
+    except SafeharborError as exc:
+        _fail(exc.message)
+        raise
+
+
+@users_app.command("passwd")
+def users_passwd(name: str) -> None:
+    """Set a user's password for the portals (their browser sessions end)."""
+    from safeharbor.web.sessions import SessionService
+    from safeharbor.web.signin import hash_password
+
+    secret = _ask_password(name)
+
+    def do(svc: Services) -> None:
+        user = svc.accounts.get(name)
+        op = _operator(svc)
+        user.password_hash = hash_password(secret)
+        SessionService(svc.session, svc.platform.clock).end_all(user)
+        from safeharbor.audit import service as audit
+
+        audit.append(
+            svc.session,
+            at=svc.platform.clock.now(),
+            action="user.password",
+            subject_type="user",
+            subject_id=user.id,
+            actor_id=op.id,
+            payload={},
+        )
+
+    _run(do)
+    out.print(f"password set for {name}")
 
 
 @users_app.command("key")

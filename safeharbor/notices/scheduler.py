@@ -23,6 +23,10 @@ def tick(platform: Platform, now: datetime | None = None) -> dict[str, int]:
         done = svc.notices.run_clocks(now)
         # strikes expire and suspensions end on the same clock
         done.update(svc.enforcement.expire(now))
+        # browser sessions past their expiry (anonymous visitors' included) are dropped
+        from safeharbor.web.sessions import SessionService
+
+        done["sessions_ended"] = SessionService(svc.session, platform.clock).purge_expired()
     try:
         with platform.unit() as svc:
             done["mailed"] = messages.deliver(svc.session, platform.settings, platform.clock)

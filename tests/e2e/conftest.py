@@ -146,6 +146,19 @@ def shot(tmp_path: Path) -> Any:
     return take
 
 
+def check_accessible(page: Any) -> None:
+    """axe-core's WCAG 2.1 A and AA rules on the page as it is now: no violation
+    (labels, contrast, landmarks, names of buttons and links, lang, headings...)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {
+        "resultTypes": ["violations"],
+        "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    }
+    results = Axe().run(page, options=options)
+    assert results.violations_count == 0, results.generate_report()
+
+
 def sign_up(page: Any, name: str, role: str, password: str = "a long passphrase 1") -> None:
     """A new person creates an account from the home page, as they would."""
     page.goto("/signup")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import LiveServer, sign_in, sign_up
+from tests.e2e.conftest import LiveServer, check_accessible, sign_in, sign_up
 
 
 def test_a_new_uploader_signs_up_switches_language_and_signs_out(
@@ -50,3 +50,15 @@ def test_sign_in_with_a_wrong_password_says_so_and_the_skip_link_is_first(
     assert "账户名或密码错误" in page.get_by_role("alert").inner_text()
     sign_in(page, "wang")
     page.wait_for_url("**/uploader")
+
+
+def test_the_shared_pages_pass_the_wcag_aa_rules(context: Any, live: LiveServer) -> None:
+    page = context.new_page()
+    for path in ("/", "/login", "/signup"):
+        page.goto(path)
+        check_accessible(page)
+    sign_up(page, "zhao", "holder")
+    page.goto("/account")
+    check_accessible(page)
+    page.goto("/language?lang=en&next=/account")
+    check_accessible(page)

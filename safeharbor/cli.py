@@ -19,6 +19,7 @@ from safeharbor.accounts.service import user_view
 from safeharbor.audit.service import history, record_view
 from safeharbor.blacklists import cli as blacklists_cli
 from safeharbor.cli_common import (
+    OPERATOR,
     JsonOpt,
     _emit,
     _expand,
@@ -132,8 +133,16 @@ def serve(
     h = platform.settings.host = host or platform.settings.host
     p = platform.settings.port = port or platform.settings.port
     err.print(f"safeharbor on http://{h}:{p}  (API docs: http://{h}:{p}/docs)")
+    with platform.unit() as svc:
+        ensure_operator(svc)  # an install made before the portals gets its first password
     if key_file.exists():
         err.print(f"operator API key: {key_file}")
+    password_file = platform.settings.home / "admin-password"
+    if password_file.exists():
+        err.print(
+            f"portals: http://{h}:{p}/login as '{OPERATOR}' with the password in "
+            f"{password_file} (change it at /account)"
+        )
     from safeharbor.notices.scheduler import Scheduler
 
     scheduler = Scheduler(platform)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -41,20 +42,34 @@ def _platform() -> Platform:
     return platform
 
 
+def _write_secret(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never world-readable
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+
+
 def ensure_operator(svc: Services) -> tuple[User, str | None]:
-    """The operator account, made on first use; returns (user, new API key or None)."""
+    """The operator account, made on first use; returns (user, new API key or None).
+
+    It also gets a first password for the portals, written beside the key
+    (``HOME/admin-password``, 0600) until someone signs in and changes it: the service is
+    usable from the browser on a fresh machine without any command."""
     from sqlalchemy import select
 
+    from safeharbor.web.signin import hash_password
+
+    home = svc.platform.settings.home
     existing = svc.session.scalar(select(User).where(User.name == OPERATOR))
-    if existing is not None:
-        return existing, None
-    user = svc.accounts.create_user(OPERATOR, "admin")
-    key = svc.accounts.create_api_key(user, label="created at init")
-    key_file = svc.platform.settings.home / "admin-api-key"
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never world-readable
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
-    return user, key
+    key = None
+    if existing is None:
+        existing = svc.accounts.create_user(OPERATOR, "admin")
+        key = svc.accounts.create_api_key(existing, label="created at init")
+        _write_secret(home / "admin-api-key", key)
+    if existing.password_hash is None:
+        password = secrets.token_urlsafe(12)
+        existing.password_hash = hash_password(password)
+        _write_secret(home / "admin-password", password)
+    return existing, key
 
 
 def _run(fn: Callable[[Services], T]) -> T:

@@ -228,6 +228,10 @@ def test_cli_sets_a_password_to_sign_in_with(tmp_path: Path) -> None:
         )
 
     assert sh("init").returncode == 0
+    # a fresh install can be used from the browser: the operator's first password
+    first = home / "admin-password"
+    assert first.stat().st_mode & 0o077 == 0  # readable by its owner only
+    operator_password = first.read_text().strip()
     assert sh("users", "add", "root", "--role", "admin", "--password").returncode == 0
     env["SAFEHARBOR_PASSWORD"] = "short"
     bad = sh("users", "passwd", "root")
@@ -237,5 +241,6 @@ def test_cli_sets_a_password_to_sign_in_with(tmp_path: Path) -> None:
     p = Platform(load_settings(home))
     try:
         assert _login(browser_client(p), "root") == 303
+        assert _login(browser_client(p), "admin", operator_password) == 303
     finally:
         p.close()

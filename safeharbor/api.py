@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, UploadFile
+from fastapi import Depends, Header, Request
+from starlette.datastructures import UploadFile
 
 from safeharbor.accounts.models import User
 from safeharbor.errors import InvalidInput, Unauthorized
@@ -86,7 +87,8 @@ ClientIP = Annotated[str | None, Depends(client_ip)]
 
 @contextmanager
 def saved_upload(upload: UploadFile, platform: Platform) -> Iterator[Path]:
-    """An uploaded form file as a path on disk (removed afterwards), size-limited."""
+    """An uploaded form file as a path on disk (removed afterwards), size-limited (from
+    an API route or a portal's form alike: FastAPI's UploadFile is Starlette's)."""
     limit = platform.settings.max_upload_bytes
     tmp_dir = platform.settings.home / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)

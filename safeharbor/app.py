@@ -7,8 +7,14 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safeharbor import __version__, portals
 from safeharbor.accounts.routes import router as accounts_router
@@ -16,9 +22,8 @@ from safeharbor.blacklists.routes import router as blacklists_router
 from safeharbor.compare.routes import router as compare_router
 from safeharbor.disclosure.routes import router as disclosure_router
 from safeharbor.enforcement.routes import router as enforcement_router
-from safeharbor.errors import SafeharborError
+from safeharbor.errors import InvalidInput, NotFound, SafeharborError
 from safeharbor.evidence.routes import router as evidence_router
-from safeharbor.notices.pages import router as complaint_pages
 from safeharbor.notices.routes import router as notices_router
 from safeharbor.platform import Platform
 from safeharbor.registry.routes import router as registry_router
@@ -70,6 +75,24 @@ def create_app(platform: Platform | None = None) -> FastAPI:
             return RedirectResponse("/login?next=" + quote(target), status_code=303)
         return error_page(request, platform, exc)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # an unknown page or a bad address of a page: an HTML page, not the API's JSON
+        if _is_api(request):
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 404:
+            return error_page(request, platform, NotFound("there is no such page"))
+        return error_page(request, platform, InvalidInput(str(exc.detail)), exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors())
+        return error_page(
+            request, platform, InvalidInput(f"invalid value in the address: {fields}")
+        )
+
     @app.middleware("http")
     async def _page_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
@@ -94,7 +117,6 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(blacklists_router)
     app.include_router(sharing_router)
     app.include_router(reports_router)
-    app.include_router(complaint_pages)
     app.include_router(web_router)
     for router in portals.routers():
         app.include_router(router)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> datetime | None:
+        # stored in UTC: SQLite keeps the wall time and drops the offset, so 08:00+08:00
+        # would otherwise come back as 08:00 UTC, eight hours late
+        if value is None:
+            return None
+        return as_utc(value).astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
         return as_utc(value) if value is not None else None

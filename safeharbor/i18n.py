@@ -51,12 +51,16 @@ def catalogue_path(lang: str) -> Path:
     return TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
 
 
-def catalogue_paths(lang: str) -> list[Path]:
-    """Every catalogue file of ``lang``: ``messages.po`` first, then the portals' files."""
+def catalogue_paths(lang: str, first: str | None = None) -> list[Path]:
+    """Every catalogue file of ``lang`` in lookup order: ``first`` (a portal's own
+    catalogue), then ``web.po`` and ``messages.po`` (shared words), then the rest. A word
+    two portals translate differently ("Upload" as a noun in one, a verb in another) is
+    each portal's own."""
     folder = TRANSLATIONS / check_language(lang) / "LC_MESSAGES"
-    rest = sorted(p for p in folder.glob("*.po") if p.name != "messages.po")
-    main = folder / "messages.po"
-    return ([main] if main.exists() else []) + rest
+    order = [first, "web", "messages"] if first else ["messages", "web"]
+    paths = [folder / f"{name}.po" for name in order if name]
+    paths += sorted(p for p in folder.glob("*.po") if p not in paths)
+    return [p for p in dict.fromkeys(paths) if p.exists()]
 
 
 def read_catalogue(lang: str, path: Path | None = None) -> Catalog:
@@ -65,11 +69,13 @@ def read_catalogue(lang: str, path: Path | None = None) -> Catalog:
 
 
 @cache
-def translations(lang: str) -> gettext.NullTranslations:
-    """The compiled catalogues of ``lang``, chained (cached for the life of the process)."""
+def translations(lang: str, first: str | None = None) -> gettext.NullTranslations:
+    """The compiled catalogues of ``lang``, chained with ``first`` looked up first
+    (cached for the life of the process)."""
     lang = check_language(lang)
     chain: gettext.NullTranslations | None = None
-    for path in reversed(catalogue_paths(lang)):
+    for path in reversed(catalogue_paths(lang, first)):
+        # compiled afresh for each chain: add_fallback links the objects themselves
         buf = io.BytesIO()
         write_mo(buf, read_catalogue(lang, path))
         buf.seek(0)
@@ -80,9 +86,10 @@ def translations(lang: str) -> gettext.NullTranslations:
     return chain or gettext.NullTranslations()
 
 
-def gettext_for(lang: str | None) -> Translate:
-    """The ``_`` function of a language: English text in, the translation out."""
-    return translations(check_language(lang)).gettext
+def gettext_for(lang: str | None, first: str | None = None) -> Translate:
+    """The ``_`` function of a language (``first``: a portal's catalogue looked up
+    before the shared ones): English text in, the translation out."""
+    return translations(check_language(lang), first).gettext
 
 
 def _locale(lang: str | None) -> Locale:

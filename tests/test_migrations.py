@@ -24,3 +24,20 @@ def test_migrate_is_idempotent(platform: Platform):
     platform.migrate()  # a second run on a migrated database changes nothing
     with platform.db.engine.connect() as conn:
         assert conn.exec_driver_sql("select count(*) from alembic_version").scalar() == 1
+
+
+def test_a_moment_in_another_zone_is_stored_as_the_same_moment(platform: Platform):
+    # a priority window typed in Beijing time must start at the same instant on every
+    # backend (SQLite drops offsets: the value has to be turned to UTC before storing)
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from safeharbor.accounts.models import User
+
+    beijing = timezone(timedelta(hours=8))
+    with platform.unit() as svc:
+        user = svc.accounts.create_user("tz", "uploader")
+        user.terms_accepted_at = datetime(2026, 12, 4, 8, 0, tzinfo=beijing)
+        uid = user.id
+    with platform.unit() as svc:
+        stored = svc.session.get(User, uid).terms_accepted_at
+        assert stored == datetime(2026, 12, 4, 0, 0, tzinfo=UTC)

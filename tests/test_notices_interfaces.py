@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from tests.conftest import auth, jpeg_bytes, photo, save
 from tests.test_cli import lines, sh
 from tests.test_notices import CN_COUNTER, CN_NOTICE, US_NOTICE
+from tests.web_helpers import browser_client, post_form
 
 
 def _field_args(fields: dict[str, str]) -> list[str]:
@@ -169,9 +170,12 @@ def test_api_notice_life_and_permissions(client, platform, people):
 
 
 def test_public_complaint_form(client, platform, people):
-    page = client.get("/complaints")
+    # the page is the public portal's now: a browser session, the form's CSRF token
+    web = browser_client(platform)
+    web.headers["accept-language"] = "en"
+    page = web.get("/complaints")
     assert page.status_code == 200 and 'action="/complaints"' in page.text
-    assert 'for="notifier_address"' in page.text and "24 hours" in page.text
+    assert 'for="f-notifier_address"' in page.text and "24 hours" in page.text
     up = client.post(
         "/api/uploads",
         headers=auth(platform, "alice"),
@@ -183,12 +187,14 @@ def test_public_complaint_form(client, platform, people):
         "location": up["url"],
         "work": "<script>alert(1)</script>",
     }
-    r = client.post("/complaints", data=form)
+    r = post_form(web, "/complaints", form)
     assert r.status_code == 201 and up["content_id"] in r.text
     assert "<script>" not in r.text
     assert client.get(f"/c/{up['content_id']}").status_code == 451
     partial = {k: v for k, v in form.items() if k != "evidence"}
-    r = client.post("/complaints", data=partial)
+    r = post_form(web, "/complaints", partial)
     assert r.status_code == 422 and "evidence" in r.text
-    r = client.post("/complaints", data={**form, "notifier_email": "<b>x"})
+    r = post_form(web, "/complaints", {**form, "notifier_email": "<b>x"})
     assert r.status_code == 422 and "&lt;b&gt;" in r.text
+    # without the token nothing is filed
+    assert web.post("/complaints", data=form).status_code == 403

@@ -66,8 +66,8 @@ def render(c: Comparison, *, title: str = "Comparison / 比对") -> str:
         out.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
     if c.reference.texts or c.upload.texts:
         out.append('<div class="cols">')
-        out.append(_column(c.reference, c.passages, "r", "Reference / 参考作品"))
-        out.append(_column(c.upload, c.passages, "u", "Upload / 上传内容"))
+        out.append(passage_column(c.reference, c.passages, "r", "Reference / 参考作品"))
+        out.append(passage_column(c.upload, c.passages, "u", "Upload / 上传内容"))
         out.append("</div>")
     out.append("</main></body></html>")
     return "".join(out)
@@ -85,7 +85,9 @@ def _span(v: list[float], unit: str) -> str:
     return f"{v[0]:.1f}-{v[1]:.1f} s"
 
 
-def _column(side: Side, passages: list[Passage], tag: str, heading: str) -> str:
+def passage_column(side: Side, passages: list[Passage], tag: str, heading: str) -> str:
+    """One side's text with its passages marked, as HTML (the text escaped; ``heading`` must
+    be escaped by the caller): the CLI's report and the review console's comparison."""
     parts = [f"<section><h2>{heading}</h2>"]
     files = list(side.texts)
     for name in files:

@@ -182,6 +182,22 @@ class EnforcementService:
             raise NotFound(f"no strike {strike_id}")
         return strike
 
+    def open_appeals(self) -> list[StrikeAppeal]:
+        """Appeals waiting for a reviewer, oldest first (the review portal's queue)."""
+        return list(
+            self.session.scalars(
+                select(StrikeAppeal)
+                .where(StrikeAppeal.status == "open")
+                .order_by(StrikeAppeal.created_at, StrikeAppeal.id)
+            )
+        )
+
+    def get_appeal(self, appeal_id: int) -> StrikeAppeal:
+        row = self.session.get(StrikeAppeal, appeal_id)
+        if row is None:
+            raise NotFound(f"no appeal {appeal_id}")
+        return row
+
     def active_strikes(self, user: User, now: datetime | None = None) -> list[Strike]:
         now = now or self.clock.now()
         return list(

@@ -124,11 +124,13 @@ class EvidenceService:
             ).all()
             for c in uploads:
                 self._add_content(case, c)
+            # by id through a subquery: DISTINCT over whole rows fails on PostgreSQL,
+            # whose json columns have no equality operator
+            named = select(NoticeItem.notice_id).where(
+                NoticeItem.content_id.in_([c.id for c in uploads])
+            )
             notices = self.session.scalars(
-                select(Notice)
-                .join(NoticeItem, NoticeItem.notice_id == Notice.id)
-                .where(NoticeItem.content_id.in_([c.id for c in uploads]))
-                .distinct()
+                select(Notice).where(Notice.id.in_(named)).order_by(Notice.id)
             ).all()
             for notice in notices:
                 self._add_notice(case, notice)

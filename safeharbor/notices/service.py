@@ -819,6 +819,29 @@ class NoticeService:
             return notice
         raise Forbidden("only the sender, the uploaders concerned and reviewers may see a notice")
 
+    def deadlines(self, notice: Notice) -> list[Deadline]:
+        """Every clock set on ``notice``, in the order they were set."""
+        return list(
+            self.session.scalars(
+                select(Deadline).where(Deadline.notice_id == notice.id).order_by(Deadline.id)
+            )
+        )
+
+    def counters_for_review(self) -> list[tuple[CounterNotice, Deadline]]:
+        """Valid counter-notices (complaints) that a person must decide (the profile's
+        restoration is ``human_review``), with their running clock."""
+        rows = self.session.execute(
+            select(CounterNotice, Deadline)
+            .join(Deadline, Deadline.counter_id == CounterNotice.id)
+            .where(
+                CounterNotice.status == "valid",
+                Deadline.clock == "review",
+                Deadline.status.in_(("open", "overdue")),
+            )
+            .order_by(Deadline.due_at, CounterNotice.id)
+        )
+        return [(c, d) for c, d in rows]
+
     def list_notices(self, viewer: User, status: str | None = None) -> list[Notice]:
         q = select(Notice).order_by(Notice.id)
         if status:

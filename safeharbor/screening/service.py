@@ -635,6 +635,15 @@ class ScreeningService:
         )
         return list(rows)
 
+    def last_screening(self, content: Content) -> Screening | None:
+        """The latest run of the screen over ``content`` (its matches, for a reviewer)."""
+        return self.session.scalar(
+            select(Screening)
+            .where(Screening.content_id == content.id)
+            .order_by(Screening.id.desc())
+            .limit(1)
+        )
+
     def responses(self, content: Content) -> list[HoldResponse]:
         return list(
             self.session.scalars(

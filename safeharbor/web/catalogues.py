@@ -1,7 +1,7 @@
 """Keeping the translation catalogues in step with the code: which English strings the
 templates and page code use, per catalogue, and which of them lack a translation.
 
-``python -m safeharbor.web.catalogues update`` adds every new string to its catalogue (an
+``python -m safeharbor.web.catalogues update [DOMAIN]`` adds every new string to its catalogue (an
 empty translation for a translator to fill in) and drops the ones no longer used;
 ``check`` lists the strings without a Chinese translation (a test runs it too).
 
@@ -48,8 +48,10 @@ def catalogue_file(lang: str, domain: str) -> Path:
     return i18n.TRANSLATIONS / lang / "LC_MESSAGES" / f"{domain}.po"
 
 
-def update() -> None:
+def update(only: str | None = None) -> None:
     for domain, folder in domains().items():
+        if only is not None and domain != only:
+            continue
         strings = used_strings(folder)
         for lang in i18n.LANGUAGES:
             path = catalogue_file(lang, domain)
@@ -60,7 +62,7 @@ def update() -> None:
                 new.add(
                     msgid,
                     kept.string if kept is not None else "",
-                    locations=[(f, None) for f in sorted(set(files))],
+                    locations=[(f, 0) for f in sorted(set(files))],
                 )
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as fh:
@@ -68,19 +70,22 @@ def update() -> None:
 
 
 def untranslated(lang: str = "zh_CN") -> list[tuple[str, str]]:
-    """(domain, msgid) of every string in use that ``lang`` has no translation for."""
-    tr = i18n.translations(lang)
+    """(domain, msgid) of every string in use that no catalogue ``lang``'s pages of that
+    domain read has a translation for (a translation may equal the English: "SHA-256")."""
     missing = []
     for domain, folder in domains().items():
+        done: set[str] = set()
+        for path in i18n.catalogue_paths(lang, domain):
+            done |= {str(m.id) for m in i18n.read_catalogue(lang, path) if m.id and m.string}
         for msgid in used_strings(folder):
-            if tr.gettext(msgid) == msgid and any(ch.isalpha() for ch in msgid):
+            if msgid not in done and any(ch.isalpha() for ch in msgid):
                 missing.append((domain, msgid))
     return missing
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["update"]:
-        update()
+        update(argv[1] if len(argv) > 1 else None)  # update [DOMAIN]: one catalogue only
         return 0
     missing = untranslated()
     for domain, msgid in missing:

@@ -13,7 +13,9 @@ from safeharbor.web import templating
 from safeharbor.web.page import language_of, safe_next
 
 
-def error_page(request: Request, platform: Platform, exc: SafeharborError) -> HTMLResponse:
+def error_page(
+    request: Request, platform: Platform, exc: SafeharborError, status: int | None = None
+) -> HTMLResponse:
     lang = language_of(request, platform.settings.web_language)
     _ = i18n.gettext_for(lang)
     if isinstance(exc, Forbidden):
@@ -30,4 +32,4 @@ def error_page(request: Request, platform: Platform, exc: SafeharborError) -> HT
         "error.html",
         {"page": None, "user": None, "heading": heading, "message": _(exc.message), "back": back},
     )
-    return HTMLResponse(body, status_code=exc.status)
+    return HTMLResponse(body, status_code=status or exc.status)

@@ -28,11 +28,14 @@ from safeharbor.api import Svc
 from safeharbor.clock import as_utc
 from safeharbor.errors import Forbidden, InvalidInput, Unauthorized
 from safeharbor.platform import Services
+from safeharbor.portals import PORTALS
 from safeharbor.web import templating
 from safeharbor.web.models import WebSession
 from safeharbor.web.sessions import COOKIE, SessionService
 
 LANG_COOKIE = "sh_lang"
+#: public pages whose address is not their portal's name
+_PATH_DOMAINS = {"complaints": "public", "contact": "public"}
 TZ_COOKIE = "sh_tz"
 
 
@@ -121,8 +124,15 @@ class Page:
         return self.svc.platform.clock.now()
 
     # -- words and times ------------------------------------------------------------
+    @property
+    def domain(self) -> str | None:
+        """The portal this page belongs to (its catalogue is looked up first)."""
+        head = self.request.url.path.strip("/").split("/", 1)[0]
+        head = _PATH_DOMAINS.get(head, head)
+        return head if head in PORTALS else None
+
     def _(self, message: str, **values: Any) -> str:
-        text = i18n.gettext_for(self.lang)(message)
+        text = i18n.gettext_for(self.lang, self.domain)(message)
         return text % values if values else text
 
     def when(self, dt: datetime | None) -> Markup:
@@ -171,6 +181,13 @@ class Page:
 
     def render(self, template: str, status: int = 200, **values: Any) -> Response:
         ctx = self.context(flashes=self.take_flash(), **values)
+        domain = templating.domain_of(template) or self.domain
+
+        def translate(message: str, **kw: Any) -> str:
+            text = i18n.gettext_for(self.lang, domain)(message)
+            return text % kw if kw else text
+
+        ctx["_"] = translate
         body = templating.render(self.lang, template, ctx)
         return self.finish(HTMLResponse(body, status_code=status))
 

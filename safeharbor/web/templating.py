@@ -27,8 +27,14 @@ def template_dirs() -> list[Path]:
     return [WEB / "templates", *sorted(p for p in PORTALS.glob("*/templates") if p.is_dir())]
 
 
+def domain_of(template: str) -> str | None:
+    """The catalogue a template's words are looked up in first: its portal's."""
+    head = template.split("/", 1)[0]
+    return head if "/" in template and (PORTALS / head).is_dir() else None
+
+
 @cache
-def environment(lang: str) -> Environment:
+def environment(lang: str, domain: str | None = None) -> Environment:
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs()]),
         autoescape=select_autoescape(["html"], default_for_string=True),
@@ -38,7 +44,7 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     # newstyle: ``_("%(n)s files", n=3)`` formats after translating and escapes the values
-    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(i18n.translations(lang, domain), newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = lang
     env.globals["html_lang"] = "zh-CN" if lang == "zh_CN" else lang
     return env
@@ -55,7 +61,7 @@ def when(dt: datetime | None, lang: str, tz: str) -> Markup:
 
 
 def render(lang: str, name: str, context: dict[str, Any]) -> str:
-    return environment(lang).get_template(name).render(context)
+    return environment(lang, domain_of(name)).get_template(name).render(context)
 
 
 def text(value: object) -> Markup:

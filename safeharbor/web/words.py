@@ -32,3 +32,7 @@ SIGNIN = [
     N_("sign in to see this page"),
     N_("the form has expired or did not come from this site: reload the page and try again"),
 ]
+
+ERRORS = [
+    N_("there is no such page"),
+]

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from PIL import ImageOps
+from sqlalchemy import select
 
+from safeharbor.audit.models import Record
 from safeharbor.platform import Platform
 from tests.conftest import photo, save
 from tests.test_compare import prose
@@ -483,3 +485,29 @@ def test_strike_appeal_upheld(platform, people, tmp_path, reviewer):
     with platform.unit() as svc:
         assert svc.enforcement.get_appeal(appeal_id).status == "upheld"
         assert svc.enforcement.open_appeals() == []
+
+
+def test_an_unlocated_item_found_by_hand_is_located_then_taken_down(
+    platform, people, tmp_path, reviewer
+):
+    notice_id = unlocated_notice(platform, people, "by-hand")
+    content = stored_upload(platform, people, tmp_path, seed=71)
+    with platform.unit() as svc:
+        item_id = svc.notices.get(notice_id).items[0].id
+    # an id that names nothing: said on the page, and the item stays unlocated
+    r = post(reviewer, f"/review/notice-items/{item_id}/locate", {"content_id": "nope"})
+    assert r.status_code == 422
+    with platform.unit() as svc:
+        assert svc.notices.get(notice_id).items[0].state == "unlocated"
+    r = post(reviewer, f"/review/notice-items/{item_id}/locate", {"content_id": content.public_id})
+    assert r.status_code == 303
+    with platform.unit() as svc:
+        item = svc.notices.get(notice_id).items[0]
+        assert (item.state, item.located_by, item.content_id) == ("located", "reviewer", content.id)
+    r = post(reviewer, f"/review/notice-items/{item_id}/decision", {"action": "take_down"})
+    assert r.status_code == 303
+    assert content_state(platform, content.public_id) == "removed"
+    with platform.unit() as svc:
+        assert svc.notices.get(notice_id).status == "acted"
+        steps = [r.action for r in svc.session.scalars(select(Record).order_by(Record.id))]
+        assert "notice.item_located" in steps

@@ -168,6 +168,19 @@ def review_item(
     return {"item_id": item.id, "state": item.state}
 
 
+class LocateBody(BaseModel):
+    content_id: str  # the upload's public id, found by hand
+
+
+@router.post("/notice-items/{item_id}/locate")
+def locate_item(
+    item_id: int, body: LocateBody, svc: Svc, caller: Caller, ip: ClientIP
+) -> dict[str, Any]:
+    """A reviewer names the upload an unlocated item means; then review it (take_down)."""
+    item = svc.notices.locate_item(item_id, body.content_id, caller, ip)
+    return {"item_id": item.id, "state": item.state}
+
+
 @router.get("/messages")
 def my_messages(svc: Svc, caller: Caller) -> list[dict[str, Any]]:
     """What the platform has told you (forwarded notices, counter-notices, clocks)."""

@@ -386,6 +386,35 @@ class NoticeService:
         self._settle(notice)
         return item
 
+    def locate_item(
+        self, item_id: int, content_id: str, reviewer: User, ip: str | None = None
+    ) -> NoticeItem:
+        """A reviewer names the upload an unlocated item means (found by hand: the notice's
+        details suffice for a person where the automatic search fell short). The item is
+        then located, for the reviewer's take-down decision like any other."""
+        require(reviewer, Perm.REVIEW)
+        item = self.session.get(NoticeItem, item_id)
+        if item is None:
+            raise NotFound(f"no notice item {item_id}")
+        if item.state not in ("candidate", "located", "unlocated"):
+            raise Conflict(f"item {item.id} is {item.state}")
+        content = self.s.screening.get(content_id.strip())
+        if content.state not in (ContentState.AVAILABLE, ContentState.RESTORED, ContentState.HELD):
+            raise Conflict(f"content {content.public_id} is {content.state}: nothing to act on")
+        item.content_id = content.id
+        item.located_by = "reviewer"
+        item.certainty = 1.0
+        item.state = "located"
+        self._step(
+            item.notice,
+            "notice.item_located",
+            reviewer,
+            ip,
+            item=item.id,
+            content=content.public_id,
+        )
+        return item
+
     # -- forwarding ------------------------------------------------------------------------
 
     def _forward_to_uploader(self, notice: Notice, content: Content, measure: str) -> None:

@@ -91,6 +91,23 @@ def decide_item(item_id: int, page: PageDep, form: CheckedForm) -> Response:
     return page.redirect("/review/unlocated")
 
 
+@router.post("/review/notice-items/{item_id}/locate")
+def locate_item(item_id: int, page: PageDep, form: CheckedForm) -> Response:
+    user = page.require(Perm.REVIEW)
+    item = page.svc.session.get(NoticeItem, item_id)
+    if item is None:
+        raise NotFound(f"no notice item {item_id}")
+    notice = item.notice
+    try:
+        content_id = field_text(form, "content_id", required=True, limit=64)
+        with attempt(page):
+            page.svc.notices.locate_item(item.id, content_id, user, page.ip)
+    except SafeharborError as exc:
+        return _render_notice(page, notice, 422, error=page._(exc.message))
+    page.flash(page._("The item is located: decide whether to take it down."), "ok")
+    return page.redirect(f"/review/notices/{notice.id}")
+
+
 @router.post("/review/notices/{notice_id}/unfounded")
 def notice_unfounded(notice_id: int, page: PageDep, form: CheckedForm) -> Response:
     user = page.require(Perm.REVIEW)

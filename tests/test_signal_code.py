@@ -1106,3 +1106,127 @@ def test_a_verbatim_copy_of_a_dozen_lines_reaches_the_acting_threshold() -> None
     assert m is not None and m.ref_id == 1 and m.score >= 0.80, m
     assert m.evidence["profile"] == "verbatim"
     assert_within(m.reference_span.as_list() if m.reference_span else [], lines_of(ref, part), 0.6)
+
+
+# --------------------------------------------------------------------------- parameterised profile
+
+
+def _weights(method: str, table: str, rows: list[tuple[str, int]]) -> str:
+    body = "".join(f'        {table}.put("{k}", {v});\n' for k, v in rows)
+    return (
+        f"    static Map<String, Integer> {method}() {{\n"
+        f"        Map<String, Integer> {table} = new HashMap<>();\n"
+        f"{body}        return {table};\n    }}\n"
+    )
+
+
+_ELEMENTS = [
+    ("hydrogen", 1), ("helium", 4), ("lithium", 7), ("beryllium", 9), ("boron", 11),
+    ("carbon", 12), ("nitrogen", 14), ("oxygen", 16), ("fluorine", 19), ("neon", 20),
+    ("sodium", 23), ("magnesium", 24), ("aluminium", 27), ("silicon", 28),
+    ("phosphorus", 31), ("sulfur", 32), ("chlorine", 35), ("argon", 40),
+]  # fmt: skip
+
+
+def test_a_renamed_java_table_method_is_found_by_the_parameterised_profile() -> None:
+    # every row "table.put(S, I);" is one normalised token sequence, so the normalised
+    # profile sees a handful of distinct k-grams; renaming removes every verbatim one.
+    # Names told apart by back-distance and literals as written keep each row distinct
+    # and survive the renaming.
+    ref = "package chem;\n\npublic class Elements {\n" + _weights("weights", "t", _ELEMENTS)
+    ref += "}\n"
+    query = "package up;\n\npublic class Q {\n" + _weights("massTable", "m", _ELEMENTS) + "}\n"
+    idx = index_of((1, [(ref, "Elements.java")]))
+    m = best(idx, fps(query, "Q.java"))
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80, m
+    assert m.evidence["profile"] == "param"
+    assert m.reference_span is not None
+    assert_within(m.reference_span.as_list(), (5, 24), 0.6)
+
+
+def test_same_token_shapes_with_other_names_and_values_are_no_match() -> None:
+    # the same method shape filled with other keys and values, and names used in another
+    # pattern: the normalised profile shares its few row k-grams, the parameterised one
+    # nothing
+    ref = "package chem;\n\npublic class Elements {\n" + _weights("weights", "t", _ELEMENTS)
+    ref += "}\n"
+    other = [(f"key{i}", 100 + i) for i in range(len(_ELEMENTS))]
+    query = "package up;\n\npublic class Q {\n" + _weights("codes", "c", other) + "}\n"
+    idx = index_of((1, [(ref, "Elements.java")]))
+    assert all(m.score < 0.65 for m in idx.search(fps(query, "Q.java"), 0.0))
+
+
+def test_parameterised_hashes_survive_renaming_and_tell_name_patterns_apart() -> None:
+    from safeharbor.signals.code import param_hashes
+
+    a = "def f(x, y):\n    x = y + x\n    y = x * y\n    return x - y + 1\n"
+    renamed = rename(a, (("f", "g"), ("x", "alpha"), ("y", "beta")))
+    other = "def f(a, b):\n    c = d + e\n    g = h * i\n    return j - k + 1\n"
+    ha = param_hashes(tokenize(a, "a.py"))
+    assert len(ha) and (ha == param_hashes(tokenize(renamed, "b.py"))).all()
+    # same token shapes ("N = N + N"), names used in another pattern: no k-gram shared
+    # (the plain normalised tokens of the two are identical)
+    assert tokenize(a, "a.py").tokens == tokenize(other, "c.py").tokens
+    assert not set(ha.tolist()) & set(param_hashes(tokenize(other, "c.py")).tolist())
+
+
+def test_references_fingerprinted_before_the_parameterised_profile_still_match() -> None:
+    # a database built by the previous version holds only "kgrams" and "verbatim"
+    old = [
+        fp
+        for fp in fps(program(JAVA, JAVA.funcs), "orig.java", Role.REFERENCE)
+        if fp.kind != "param"
+    ]
+    idx = CodeIndex()
+    idx.add(1, old)
+    query = rename(program(JAVA, JAVA.funcs), JAVA.renames)
+    m = best(idx, fps(query, "up.java"))
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80
+    assert m.evidence["profile"] == "kgrams"
+
+
+def test_a_verbatim_copy_of_six_hashes_reaches_the_acting_threshold() -> None:
+    # the verbatim model's intercept from held-out files (module docstring): 6 distinct
+    # verbatim hashes reach 0.80, 5 reach 0.65, 3 stay below it
+    from safeharbor.signals.code import expected_chance
+
+    assert expected_chance(6, 50, 1000, verbatim=True) <= 1e-4
+    assert expected_chance(5, 50, 1000, verbatim=True) <= 1e-3
+    assert expected_chance(3, 50, 1000, verbatim=True) > 1e-3
+    assert expected_chance(6, 50, 1000, param=True) > 1e-3  # the normalised slope
+
+
+# --------------------------------------------------------------------------- cut in a docstring
+
+_DOC = '''"""Stock keeping for small shops.
+
+The inventory file holds one line per article: the article number, the
+warehouse it lies in, and how many pieces are there. Lines of other
+warehouses, and articles seen twice, are left out of the totals.
+
+Reorders are rounded up to whole boxes.
+"""
+'''
+
+
+def test_a_fragment_cut_inside_a_docstring_is_read_as_code_after_it() -> None:
+    # pasted from the middle of the module docstring: its closing quotes would otherwise
+    # open a string that swallows every line of code after them
+    ref = _DOC + PY.header + "\n" + "\n".join(PY.funcs)
+    idx = index_of((1, [(ref, "stock.py")]))
+    query = "\n".join(ref.split("\n")[3:])
+    assert query.count('"""') == 1
+    prog = tokenize(query, "up.py")
+    # the first function's "def", on its own line (line numbers are kept)
+    assert prog.lines[prog.tokens.index("def")] == lines_of(query, PY.funcs[0])[0]
+    m = best(idx, fps(query, "up.py"))
+    assert m is not None and m.ref_id == 1 and m.score >= 0.80
+    assert m.reference_span is not None
+    assert m.reference_span.start <= lines_of(ref, PY.funcs[0])[0] + 2
+
+
+def test_whole_files_with_unpaired_quote_characters_lex_as_before() -> None:
+    # three single quotes inside another string: every string closes, nothing changes
+    text = "QUOTE = \"'''\"\n\n" + "\n".join(PY.funcs)
+    prog = tokenize(text, "q.py")
+    assert prog.tokens[:3] == ["N", "=", "S"] and prog.tokens.count("def") >= 3

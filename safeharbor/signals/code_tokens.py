@@ -21,6 +21,14 @@ their text, so the edits that cost a copier nothing change nothing here:
   index's document-frequency cut (``code.CodeIndex``), dropping them works from the first
   reference on, which a small index needs.
 
+* **fragments cut inside a docstring** (Python): a paste that starts in the middle of a
+  triple-quoted string, or functions moved with half a docstring each, would otherwise
+  be lexed upside down (the docstring's closing quotes open a string that swallows the
+  code after them: 36 of the 41 such benchmark queries were missed). When the text's
+  last triple quote opens a string that never closes (``_unterminated``; a whole file
+  never does), the pieces between those quotes are re-quoted, each as code or as a
+  string by how much of it reads like code (``_cut_in_a_string``).
+
 Every token keeps its source line, so a matched k-gram can be placed back in lines.
 
 Beside the normalised tokens, ``Program.raw`` holds the same tokens *verbatim* (names as
@@ -91,6 +99,17 @@ _PP_TOKEN = re.compile(
     r"[A-Za-z_]\w*|\.?\d(?:[eEpP][+-]|[\w.])*"
     r"|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?"
     r"|<<=|>>=|->|\+\+|--|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^!=<>]=|##|\S"
+)
+
+#: lexers whose triple-quoted strings (docstrings) span lines (``_cut_in_a_string``)
+TRIPLE_QUOTED = frozenset({"Python", "Python 2.x"})
+#: a line that reads as Python code rather than prose: ends with an opening or closing
+#: bracket, a colon or a comma after a bracket, opens with a statement keyword, or is an
+#: assignment or call
+_CODE_LINE = re.compile(
+    r"[(\[{:)\]}]\s*$|^\s*(def|class|if|elif|else|for|while|return|import|from|try|except"
+    r"|finally|with|raise|yield|assert|pass|break|continue|del|global|async|await|@)\b"
+    r"|^\s*[\w.]+(\[[^\]]*\])?\s*([-+*/|&]?=[^=]|\()"
 )
 
 _OPEN = frozenset("([{")
@@ -205,9 +224,55 @@ def _directive(value: str, head: bool) -> list[tuple[str, str, int]]:
     return out
 
 
+def _code_share(text: str) -> float:
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    return sum(bool(_CODE_LINE.search(ln)) for ln in lines) / len(lines) if lines else 0.0
+
+
+def _unterminated(lexer: Lexer, text: str) -> str | None:
+    """The triple quote that opens a string the text never closes (None when all close)."""
+    if text.count('"""') % 2 == 0 and text.count("'''") % 2 == 0:
+        return None  # every string closes (the lexer need not run twice)
+    open_quote = None
+    for ttype, value in lexer.get_tokens(text):
+        # a closed triple-quoted string is one token; an open one starts with its quotes
+        if ttype in String and value in ('"""', "'''"):
+            if open_quote is None:
+                open_quote = value
+            elif open_quote == value:
+                open_quote = None
+    return open_quote
+
+
+def _cut_in_a_string(text: str, quote: str) -> str:
+    """``text`` re-quoted when it was cut inside a triple-quoted string (a fragment pasted
+    from the middle of a docstring, functions moved with half a docstring each): otherwise
+    a docstring's closing quotes open a string that swallows the code after them.
+
+    Only for a text whose last ``quote`` opens a string that never closes (a whole file
+    never does): the text between those quotes is then read piece by piece, as code where
+    at least half of its lines read like code (``_CODE_LINE``), as a string otherwise.
+    The quotes are rewritten around the string pieces; no line break is added or removed,
+    so every token keeps its line."""
+    out: list[str] = []
+    code_before = False
+    for piece in text.split(quote):
+        code = bool(piece.strip()) and _code_share(piece) >= 0.5
+        if code:
+            out.append(" " + piece if code_before else piece)
+        else:
+            out.append(quote + piece + quote)
+        code_before = code
+    return "".join(out)
+
+
 def tokenize(text: str, name: str | None) -> Program:
     """Lex ``text`` (named ``name``) and normalise its tokens (module docstring)."""
     lexer = lexer_for(name, text)
+    if lexer.name in TRIPLE_QUOTED:
+        quote = _unterminated(lexer, text)
+        if quote is not None:
+            text = _cut_in_a_string(text, quote)
     c_like = lexer.name in C_LIKE
     tokens: list[str] = []
     raw: list[str] = []
